@@ -1,0 +1,67 @@
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from pymongo import MongoClient
+
+from balancemgr.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
+
+DEMO_ADMIN_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the whole product locally with no MongoDB installed: an embedded MongoDB-compatible "
+        "server with its data in var/, demo LibreChat data on first run, a demo superuser, "
+        "migrations and the development server. Ctrl-C stops everything."
+    )
+    # The demo provides the MongoDB that the system checks would otherwise miss.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="Web port (default 8000).")
+        parser.add_argument("--mongo-port", type=int, default=27018, help="Embedded MongoDB port.")
+        parser.add_argument("--users", type=int, default=200, help="Demo users on first run.")
+
+    def handle(self, *args, port, mongo_port, users, **options):
+        settings.VAR_DIR.mkdir(exist_ok=True)
+        storage_path = settings.VAR_DIR / "mongo"
+        self.stdout.write(f"Starting the embedded MongoDB on 127.0.0.1:{mongo_port} ({storage_path})")
+        server = start_embedded_mongo(str(storage_path), mongo_port)
+        mongo_uri = f"mongodb://127.0.0.1:{mongo_port}/LibreChat"
+        child_env = {**os.environ, "MONGO_URI": mongo_uri, "DEBUG": "1"}
+
+        def manage(*arguments: str) -> None:
+            subprocess.run([sys.executable, "manage.py", *arguments], env=child_env, check=True)
+
+        try:
+            manage("migrate", "--no-input", "--verbosity", "0")
+            with MongoClient(mongo_uri) as client:
+                seeded = client.get_default_database().users.count_documents({}, limit=1)
+            if not seeded:
+                manage("seed_demo", "--users", str(users))
+            self.ensure_demo_superuser(child_env)
+            self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
+            manage("runserver", f"127.0.0.1:{port}")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_embedded_mongo(server)
+            self.stdout.write("Stopped.")
+
+    def ensure_demo_superuser(self, child_env: dict) -> None:
+        from django.contrib.auth import get_user_model
+
+        User = get_user_model()
+        if User.objects.filter(username=DEMO_ADMIN_USERNAME).exists():
+            self.stdout.write(
+                f"Log in as {DEMO_ADMIN_USERNAME!r} with the password printed on the first run "
+                f"(or reset it: python manage.py changepassword {DEMO_ADMIN_USERNAME})."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(DEMO_ADMIN_USERNAME, "admin@example.com", password)
+        self.stdout.write(self.style.WARNING(f"Demo superuser: {DEMO_ADMIN_USERNAME} / {password}"))

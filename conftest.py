@@ -1,0 +1,44 @@
+"""Test session set-up: a real MongoDB wire server for LibreChat's collections.
+
+By default a SecantusDB server is started in memory for the session; set MONGO_TEST_URI to
+use a real MongoDB instead (its `test_LibreChat` database is created and dropped).
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from balancemgr.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
+
+LIBRECHAT_COLLECTIONS = ("users", "balances", "transactions", "agents", "conversations", "messages")
+_server = None
+
+
+def pytest_configure(config):
+    global _server
+    uri = os.environ.get("MONGO_TEST_URI")
+    if not uri:
+        port = free_port()
+        _server = start_embedded_mongo(":memory:", port)
+        uri = f"mongodb://127.0.0.1:{port}/LibreChat"
+    # Settings are already loaded, so the alias itself is repointed (an env var is too late).
+    settings.DATABASES["librechat"]["HOST"] = uri
+    settings.DATABASES["librechat"]["NAME"] = "LibreChat"
+    settings.MONGO_URI = uri
+
+
+def pytest_unconfigure(config):
+    if _server is not None:
+        stop_embedded_mongo(_server)
+
+
+@pytest.fixture
+def mongo(request):
+    """LibreChat's test database as a pymongo handle, emptied before the test."""
+    from balancemgr.mongo import librechat_db
+
+    database = librechat_db()
+    for name in LIBRECHAT_COLLECTIONS:
+        database[name].delete_many({})
+    return database
