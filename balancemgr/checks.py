@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 from balancemgr.mongo import mongo_unreachable_reason
 
@@ -9,7 +9,9 @@ def check_librechat_mongo(app_configs, **kwargs):
     reason = mongo_unreachable_reason()
     if reason is None:
         return []
-    return [Error(reason, hint="Start MongoDB or set MONGO_URI.", id="balancemgr.E001")]
+    # A warning, not an error: migrations and other commands that need only our own database
+    # must still run while MongoDB is down. `check --fail-level WARNING` turns it into exit 1.
+    return [Warning(reason, hint="Start MongoDB or set MONGO_URI.", id="balancemgr.W001")]
 
 
 @register()

@@ -15,6 +15,4 @@ class LibreChatRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         # LibreChat owns its schema: never create or alter anything in its database.
-        if db == LIBRECHAT_ALIAS or app_label in LIBRECHAT_APPS:
-            return False
-        return True
+        return db != LIBRECHAT_ALIAS and app_label not in LIBRECHAT_APPS

@@ -30,14 +30,56 @@ AGENTS = [
     ("Legal Summariser", "anthropic", "claude-opus-4"),
     ("Data Analyst", "google", "gemini-2.5-pro"),
 ]
-FIRST_NAMES = (
-    "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Karl Laura Mallory Niaj Olivia "
-    "Peggy Quentin Rupert Sybil Trent Uma Victor Wendy Xavier Yara Zoe"
-).split()
-LAST_NAMES = (
-    "Porter Nguyen Smith Okafor Garcia Müller Rossi Kowalski Tanaka Silva Johansson Dubois "
-    "Fischer Haddad Ivanova Kim Larsen Moreau Novak Patel"
-).split()
+FIRST_NAMES = [
+    "Alice",
+    "Bob",
+    "Carol",
+    "Dave",
+    "Erin",
+    "Frank",
+    "Grace",
+    "Heidi",
+    "Ivan",
+    "Judy",
+    "Karl",
+    "Laura",
+    "Mallory",
+    "Niaj",
+    "Olivia",
+    "Peggy",
+    "Quentin",
+    "Rupert",
+    "Sybil",
+    "Trent",
+    "Uma",
+    "Victor",
+    "Wendy",
+    "Xavier",
+    "Yara",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Porter",
+    "Nguyen",
+    "Smith",
+    "Okafor",
+    "Garcia",
+    "Müller",
+    "Rossi",
+    "Kowalski",
+    "Tanaka",
+    "Silva",
+    "Johansson",
+    "Dubois",
+    "Fischer",
+    "Haddad",
+    "Ivanova",
+    "Kim",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Patel",
+]
 
 
 @dataclass
@@ -130,8 +172,9 @@ def build_activity(
         when = until - timedelta(seconds=rng.randint(0, days * 86_400 - 1))
         if rng.random() < 0.03:
             amount = rng.choice([1_000_000, 5_000_000, 10_000_000])
-            yield "transactions", documents.credits_transaction(
-                user_id, amount, created_at=when, transaction_id=ids.at(when)
+            yield (
+                "transactions",
+                documents.credits_transaction(user_id, amount, created_at=when, transaction_id=ids.at(when)),
             )
             written += 1
             continue
@@ -139,42 +182,51 @@ def build_activity(
         model = agent["id"] if agent else rng.choice(models)
         input_rate, output_rate = PRICES_PER_MILLION_TOKENS[agent["model"] if agent else model]
         conversation_id = f"{rng.randbytes(16).hex()}"
-        yield "conversations", {
-            "_id": ids.at(when),
-            "conversationId": conversation_id,
-            "user": str(user_id),
-            "title": "Demo conversation",
-            "model": model,
-            "createdAt": when,
-            "updatedAt": when,
-        }
+        yield (
+            "conversations",
+            {
+                "_id": ids.at(when),
+                "conversationId": conversation_id,
+                "user": str(user_id),
+                "title": "Demo conversation",
+                "model": model,
+                "createdAt": when,
+                "updatedAt": when,
+            },
+        )
         for turn in range(rng.randint(1, 3)):
             if written >= transaction_count:
                 break
             at = when + timedelta(minutes=turn)
             for is_user in (True, False):
-                yield "messages", {
-                    "_id": ids.at(at),
-                    "messageId": rng.randbytes(16).hex(),
-                    "conversationId": conversation_id,
-                    "user": str(user_id),
-                    "isCreatedByUser": is_user,
-                    "model": model,
-                    "createdAt": at,
-                }
+                yield (
+                    "messages",
+                    {
+                        "_id": ids.at(at),
+                        "messageId": rng.randbytes(16).hex(),
+                        "conversationId": conversation_id,
+                        "user": str(user_id),
+                        "isCreatedByUser": is_user,
+                        "model": model,
+                        "createdAt": at,
+                    },
+                )
             for token_type, tokens, rate in (
                 ("prompt", rng.randint(200, 4_000), input_rate),
                 ("completion", rng.randint(50, 1_500), output_rate),
             ):
-                yield "transactions", documents.spending_transaction(
-                    user_id,
-                    token_type=token_type,
-                    tokens=tokens,
-                    rate=rate,
-                    model=model,
-                    conversation_id=conversation_id,
-                    created_at=at,
-                    transaction_id=ids.at(at),
+                yield (
+                    "transactions",
+                    documents.spending_transaction(
+                        user_id,
+                        token_type=token_type,
+                        tokens=tokens,
+                        rate=rate,
+                        model=model,
+                        conversation_id=conversation_id,
+                        created_at=at,
+                        transaction_id=ids.at(at),
+                    ),
                 )
                 written += 1
 

@@ -89,4 +89,10 @@ def user(
 
 def balance(user_id: ObjectId, token_credits: float, *, balance_id: ObjectId | None = None, **refill) -> dict:
     """A balance document; `refill` takes LibreChat's camelCase refill fields as given."""
-    return {"_id": balance_id or ObjectId(), "user": user_id, "tokenCredits": token_credits, **refill, "__v": 0}
+    return {
+        "_id": balance_id or ObjectId(),
+        "user": user_id,
+        "tokenCredits": token_credits,
+        **refill,
+        "__v": 0,
+    }

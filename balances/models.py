@@ -103,9 +103,7 @@ class Transaction(models.Model):
     conversation_id = models.CharField(db_column="conversationId", max_length=100, null=True)
     model = models.CharField(max_length=200, null=True)
     context = models.CharField(max_length=100, null=True)
-    token_type = models.CharField(
-        db_column="tokenType", max_length=20, choices=TokenType.choices, null=True
-    )
+    token_type = models.CharField(db_column="tokenType", max_length=20, choices=TokenType.choices, null=True)
     raw_amount = models.FloatField(db_column="rawAmount", null=True)
     rate = models.FloatField(null=True)
     token_value = models.FloatField(db_column="tokenValue", null=True)

@@ -1,5 +1,6 @@
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=200, help="Demo users on first run.")
 
     def handle(self, *args, port, mongo_port, users, **options):
+        # `docker stop`, `timeout` and service managers send SIGTERM: shut down as for Ctrl-C.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         settings.VAR_DIR.mkdir(exist_ok=True)
         storage_path = settings.VAR_DIR / "mongo"
         self.stdout.write(f"Starting the embedded MongoDB on 127.0.0.1:{mongo_port} ({storage_path})")
@@ -65,3 +68,7 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(DEMO_ADMIN_USERNAME, "admin@example.com", password)
         self.stdout.write(self.style.WARNING(f"Demo superuser: {DEMO_ADMIN_USERNAME} / {password}"))
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -20,18 +20,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--users", type=int, default=200, help="How many users (default 200).")
         parser.add_argument("--days", type=int, default=30, help="Days of activity (default 30).")
-        parser.add_argument(
-            "--transactions", type=int, help="How many transaction rows (default 20 per user)."
-        )
+        parser.add_argument("--transactions", type=int, help="How many transaction rows (default 20 per user).")
         parser.add_argument("--seed", type=int, default=1, help="Random seed; same seed, same data.")
         parser.add_argument(
             "--until",
             type=datetime.fromisoformat,
             help="Last day of activity, YYYY-MM-DD (default today, UTC).",
         )
-        parser.add_argument(
-            "--force", action="store_true", help="Write even though the database already holds users."
-        )
+        parser.add_argument("--force", action="store_true", help="Write even though the database already holds users.")
 
     def handle(self, *args, users, days, transactions, seed, until, force, **options):
         if users < 1 or days < 1 or (transactions is not None and transactions < 0):

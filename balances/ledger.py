@@ -1,0 +1,334 @@
+"""Every credit change goes through here.
+
+A change is (1) claimed as a pending audit row, unique per batch and user, so a retry or a
+double submit never applies twice; (2) written to LibreChat's MongoDB the way LibreChat does
+it: a `credits` transaction row plus an atomic update of the earliest balance document, never a
+read-modify-write `save()`; (3) marked applied with before, after and delta.
+
+MongoDB installs behind LibreChat are often standalone servers without multi-document
+transactions, so the two Mongo writes cannot be one atomic unit. Adds write the transaction
+first (as LibreChat does); a change interrupted between the two writes is marked "needs review"
+instead of being retried, because crediting twice is worse than asking a person to look.
+Sets are compare-and-set on the live value and write the transaction afterwards for the exact
+difference; re-running an interrupted set is harmless.
+"""
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from bson import ObjectId
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from audit.models import BalanceChange, ChangeBatch
+from balancemgr.mongo import librechat_db
+from balances.credits import format_credits
+from balances.documents import credits_transaction
+from balances.models import LibreChatUser
+
+Kind = ChangeBatch.Kind
+Status = BalanceChange.Status
+MAX_COMPARE_AND_SET_TRIES = 10
+
+
+class LedgerError(Exception):
+    """A request the ledger refuses as a whole; the message is meant for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Target:
+    user_id: ObjectId
+    email: str
+
+
+@dataclass
+class BatchOutcome:
+    batch: ChangeBatch
+    applied: list[BalanceChange] = field(default_factory=list)
+    already_applied: list[BalanceChange] = field(default_factory=list)
+    failed: list[BalanceChange] = field(default_factory=list)
+    needs_review: list[BalanceChange] = field(default_factory=list)
+
+    @property
+    def delta_credits(self) -> float:
+        return sum(change.delta_credits or 0 for change in self.applied)
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed and not self.needs_review
+
+
+def clean_amount(value: object, kind: str) -> int:
+    """An amount of credits as an int, or a ValidationError saying what is wrong with it.
+
+    Integers only (thousands separators allowed); above 0 for adds and top-ups, 0 or more for
+    sets; at most MAX_CREDIT_AMOUNT.
+    """
+    text = str(value).strip().replace(",", "").replace("_", "")
+    if isinstance(value, bool) or not text.lstrip("-").isdigit():
+        raise ValidationError(f"Amount must be a whole number of credits, not {str(value)!r}.")
+    amount = int(text)
+    minimum = 0 if kind == Kind.SET else 1
+    if amount < minimum:
+        raise ValidationError(f"Amount must be at least {minimum} credits.")
+    if amount > settings.MAX_CREDIT_AMOUNT:
+        raise ValidationError(
+            f"Amount must be at most {format_credits(settings.MAX_CREDIT_AMOUNT)} credits (MAX_CREDIT_AMOUNT)."
+        )
+    return amount
+
+
+def open_batch(
+    *, kind: str, amount_credits: int, source: str, actor: str, reason: str = "", batch_id: str | None = None
+) -> ChangeBatch:
+    """The batch with this id, created if new; reusing an id for a different operation is refused."""
+    clean_amount(amount_credits, kind)
+    batch, created = ChangeBatch.objects.get_or_create(
+        batch_id=batch_id or uuid.uuid4().hex,
+        defaults={
+            "kind": kind,
+            "amount_credits": amount_credits,
+            "source": source,
+            "actor": actor,
+            "reason": reason,
+        },
+    )
+    if not created and (batch.kind, batch.amount_credits) != (kind, amount_credits):
+        raise LedgerError(f"Batch id {batch.batch_id!r} was already used for: {batch}.")
+    return batch
+
+
+def apply_batch(
+    batch: ChangeBatch,
+    targets: Iterable[Target],
+    *,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BatchOutcome:
+    """Apply the batch to each target once; targets it already reached are skipped."""
+    outcome = BatchOutcome(batch)
+    for chunk in _chunks(targets, chunk_size or settings.LEDGER_BATCH_SIZE):
+        changes = _claim(batch, chunk, outcome)
+        if batch.kind == Kind.ADD:
+            _add_in_bulk(batch, changes, outcome)
+        else:
+            for change in changes:
+                _compare_and_set(batch, change, outcome)
+        if progress:
+            progress(len(chunk))
+    return outcome
+
+
+def change_one(
+    target: Target,
+    *,
+    kind: str,
+    amount_credits: int,
+    source: str,
+    actor: str,
+    reason: str = "",
+    batch_id: str | None = None,
+) -> BalanceChange:
+    """Apply one change to one user; the same `batch_id` again returns the first result."""
+    batch = open_batch(
+        kind=kind, amount_credits=amount_credits, source=source, actor=actor, reason=reason, batch_id=batch_id
+    )
+    outcome = apply_batch(batch, [target])
+    (change,) = outcome.applied + outcome.already_applied + outcome.failed + outcome.needs_review
+    if change.status == Status.FAILED:
+        raise LedgerError(f"{target.email}: {change.error}")
+    return change
+
+
+def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], list[str]]:
+    """(targets, unknown emails, ambiguous emails); emails match case-insensitively as LibreChat stores them."""
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    found: dict[str, list[ObjectId]] = {}
+    for chunk in _chunks(sorted(wanted), 1000):
+        for user_id, email in LibreChatUser.objects.filter(email__in=chunk).values_list("id", "email"):
+            found.setdefault(email, []).append(user_id)
+    targets = [Target(ids[0], email) for email, ids in sorted(found.items()) if len(ids) == 1]
+    ambiguous = sorted(email for email, ids in found.items() if len(ids) > 1)
+    return targets, sorted(wanted - found.keys()), ambiguous
+
+
+def targets_for_user_ids(user_ids: Iterable[ObjectId]) -> Iterator[Target]:
+    """Targets for existing users, read in chunks; ids of deleted users are dropped."""
+    for chunk in _chunks(user_ids, 1000):
+        users = LibreChatUser.objects.filter(id__in=chunk).values_list("id", "email")
+        yield from (Target(user_id, email or "") for user_id, email in users)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _claim(batch: ChangeBatch, chunk: list[Target], outcome: BatchOutcome) -> list[BalanceChange]:
+    """Pending audit rows for the targets this batch has not reached yet."""
+    unique_targets = {str(target.user_id): target for target in chunk}
+    existing = {
+        change.librechat_user_id: change
+        for change in BalanceChange.objects.filter(batch=batch, librechat_user_id__in=unique_targets)
+    }
+    new_changes = [
+        BalanceChange(
+            batch=batch,
+            librechat_user_id=user_id,
+            email=target.email,
+            transaction_id=str(ObjectId()),
+        )
+        for user_id, target in unique_targets.items()
+        if user_id not in existing
+    ]
+    with transaction.atomic():
+        BalanceChange.objects.bulk_create(new_changes)
+    interrupted = [change for change in existing.values() if change.status == Status.PENDING]
+    written_transaction_ids = _existing_transaction_ids([change.transaction_id for change in interrupted])
+    to_apply = list(new_changes)
+    for change in existing.values():
+        if change.status == Status.APPLIED:
+            outcome.already_applied.append(change)
+        elif change.status == Status.REVIEW:
+            outcome.needs_review.append(change)
+        elif change.status == Status.PENDING and change.transaction_id in written_transaction_ids:
+            if batch.kind == Kind.ADD:
+                _finish(change, Status.REVIEW, error="Interrupted after the transaction row was written.")
+                outcome.needs_review.append(change)
+            else:  # a set writes its transaction last, so the balance was already set
+                _finish(change, Status.APPLIED)
+                outcome.already_applied.append(change)
+        else:
+            change.error = ""
+            to_apply.append(change)
+    return to_apply
+
+
+def _existing_transaction_ids(transaction_ids: list[str]) -> set[str]:
+    if not transaction_ids:
+        return set()
+    cursor = librechat_db().transactions.find({"_id": {"$in": [ObjectId(i) for i in transaction_ids]}}, {"_id": 1})
+    return {str(document["_id"]) for document in cursor}
+
+
+def _earliest_balances(user_ids: list[ObjectId]) -> dict[ObjectId, dict]:
+    """Each user's balance document; older installs hold duplicates and the earliest one counts."""
+    balances: dict[ObjectId, dict] = {}
+    cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, {"user": 1, "tokenCredits": 1})
+    for document in cursor.sort("_id", 1):
+        balances.setdefault(document["user"], document)
+    return balances
+
+
+def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: BatchOutcome) -> None:
+    if not changes:
+        return
+    database = librechat_db()
+    amount = batch.amount_credits
+    user_ids = [ObjectId(change.librechat_user_id) for change in changes]
+    balances = _earliest_balances(user_ids)
+    writable = []
+    for change, user_id in zip(changes, user_ids, strict=True):
+        current = balances.get(user_id, {}).get("tokenCredits", 0)
+        if not isinstance(current, int | float):
+            _finish(change, Status.FAILED, error=f"tokenCredits is not a number: {current!r}")
+            outcome.failed.append(change)
+        else:
+            writable.append((change, user_id))
+    if not writable:
+        return
+    database.transactions.insert_many(
+        [credits_transaction(user_id, amount, transaction_id=ObjectId(c.transaction_id)) for c, user_id in writable],
+        ordered=False,
+    )
+    updates = [
+        UpdateOne({"_id": balances[user_id]["_id"]}, {"$inc": {"tokenCredits": amount}})
+        if user_id in balances
+        else UpdateOne({"user": user_id}, {"$inc": {"tokenCredits": amount}}, upsert=True)
+        for _, user_id in writable
+    ]
+    write_errors = {}
+    try:
+        database.balances.bulk_write(updates, ordered=False)
+    except BulkWriteError as exc:
+        write_errors = {error["index"]: error.get("errmsg", "write failed") for error in exc.details["writeErrors"]}
+        undo = [ObjectId(writable[index][0].transaction_id) for index in write_errors]
+        database.transactions.delete_many({"_id": {"$in": undo}})
+    for index, (change, user_id) in enumerate(writable):
+        if index in write_errors:
+            change.error = write_errors[index]
+            change.status = Status.FAILED
+            outcome.failed.append(change)
+            continue
+        before = balances[user_id].get("tokenCredits", 0) if user_id in balances else None
+        change.before_credits = before
+        change.after_credits = (before or 0) + amount
+        change.delta_credits = amount
+        change.status = Status.APPLIED
+        outcome.applied.append(change)
+    BalanceChange.objects.bulk_update(
+        [change for change, _ in writable],
+        ["before_credits", "after_credits", "delta_credits", "status", "error", "updated_at"],
+    )
+
+
+def _compare_and_set(batch: ChangeBatch, change: BalanceChange, outcome: BatchOutcome) -> None:
+    """Set (or raise to) the batch amount against the live value, retrying like LibreChat does."""
+    balances = librechat_db().balances
+    user_id = ObjectId(change.librechat_user_id)
+    try:
+        for attempt in range(MAX_COMPARE_AND_SET_TRIES):
+            document = balances.find_one({"user": user_id}, {"tokenCredits": 1}, sort=[("_id", 1)])
+            if document is None:
+                created = balances.update_one(
+                    {"user": user_id}, {"$setOnInsert": {"tokenCredits": batch.amount_credits}}, upsert=True
+                )
+                if created.upserted_id:
+                    _record_set(change, None, batch.amount_credits)
+                    break
+                continue
+            current = document.get("tokenCredits", 0)
+            if not isinstance(current, int | float):
+                raise LedgerError(f"tokenCredits is not a number: {current!r}")
+            target = batch.amount_credits if batch.kind == Kind.SET else max(current, batch.amount_credits)
+            if target == current:
+                _record_set(change, current, target)
+                break
+            # The filter also matches a document without the field when `current` came from the default.
+            unchanged = {"_id": document["_id"], "tokenCredits": document.get("tokenCredits")}
+            if balances.update_one(unchanged, {"$set": {"tokenCredits": target}}).matched_count:
+                _record_set(change, current, target)
+                break
+            time.sleep(0.002 * 2**attempt)
+        else:
+            raise LedgerError("the balance kept changing under concurrent use; try again")
+    except (LedgerError, PyMongoError) as exc:
+        _finish(change, Status.FAILED, error=str(exc))
+        outcome.failed.append(change)
+        return
+    outcome.applied.append(change)
+
+
+def _record_set(change: BalanceChange, before: float | None, after: float) -> None:
+    delta = after - (before or 0)
+    if delta:
+        librechat_db().transactions.insert_one(
+            credits_transaction(
+                ObjectId(change.librechat_user_id), delta, transaction_id=ObjectId(change.transaction_id)
+            )
+        )
+    change.before_credits, change.after_credits, change.delta_credits = before, after, delta
+    _finish(change, Status.APPLIED)
+
+
+def _finish(change: BalanceChange, status: str, error: str = "") -> None:
+    change.status = status
+    change.error = error
+    change.save()

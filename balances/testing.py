@@ -1,0 +1,30 @@
+"""Helpers for tests: LibreChat documents written with raw pymongo, exactly as LibreChat stores them."""
+
+from bson import ObjectId
+
+from balancemgr.mongo import librechat_db
+from balances import documents
+
+
+def create_user(email: str, credits: float | None = None, *, role: str = "USER", name: str = "", **balance_fields):
+    """Insert a user (and a balance document unless `credits` is None); returns the user's ObjectId."""
+    database = librechat_db()
+    user = documents.user(email, name=name or email.split("@")[0].title(), username=email.split("@")[0], role=role)
+    database.users.insert_one(user)
+    if credits is not None:
+        database.balances.insert_one(documents.balance(user["_id"], credits, **balance_fields))
+    return user["_id"]
+
+
+def balance_documents(user_id: ObjectId) -> list[dict]:
+    return list(librechat_db().balances.find({"user": user_id}).sort("_id", 1))
+
+
+def credits_of(user_id: ObjectId) -> float | None:
+    """The balance LibreChat would read: the earliest balance document's tokenCredits."""
+    found = balance_documents(user_id)
+    return found[0]["tokenCredits"] if found else None
+
+
+def credit_transactions(user_id: ObjectId) -> list[dict]:
+    return list(librechat_db().transactions.find({"user": user_id, "tokenType": "credits"}).sort("_id", 1))

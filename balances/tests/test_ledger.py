@@ -1,0 +1,221 @@
+"""The ledger: every credit change, its LibreChat transaction and its audit row."""
+
+import random
+import threading
+
+import pytest
+from bson import ObjectId
+from django.core.exceptions import ValidationError
+
+from audit.models import BalanceChange, ChangeBatch
+from balances import ledger
+from balances.ledger import Kind, LedgerError, Target
+from balances.testing import balance_documents, create_user, credit_transactions, credits_of
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+def add(user_id, amount, email="alice@example.com", **kwargs):
+    return ledger.change_one(
+        Target(user_id, email), kind=Kind.ADD, amount_credits=amount, source="cli", actor="ops", **kwargs
+    )
+
+
+def set_to(user_id, amount, email="alice@example.com", **kwargs):
+    return ledger.change_one(
+        Target(user_id, email), kind=Kind.SET, amount_credits=amount, source="cli", actor="ops", **kwargs
+    )
+
+
+def test_add_increments_and_writes_librechat_credits_row_and_audit(mongo):
+    alice = create_user("alice@example.com", 20_000)
+    change = add(alice, 1_000_000, reason="conference")
+    assert credits_of(alice) == 1_020_000
+    (row,) = credit_transactions(alice)
+    assert {k: row[k] for k in ("tokenType", "context", "rawAmount", "rate", "tokenValue")} == {
+        "tokenType": "credits",
+        "context": "admin",
+        "rawAmount": 1_000_000,
+        "rate": 1,
+        "tokenValue": 1_000_000,
+    }
+    assert "createdAt" in row
+    change.refresh_from_db()
+    assert (change.before_credits, change.delta_credits, change.after_credits) == (20_000, 1_000_000, 1_020_000)
+    assert change.status == "applied" and change.transaction_id == str(row["_id"])
+    assert change.batch.reason == "conference" and change.batch.actor == "ops"
+
+
+def test_add_creates_the_balance_document_when_missing(mongo):
+    bob = create_user("bob@example.com")
+    change = add(bob, 5_000_000, email="bob@example.com")
+    assert balance_documents(bob)[0]["tokenCredits"] == 5_000_000
+    assert change.before_credits is None
+
+
+def test_add_credits_the_earliest_of_duplicate_balances(mongo):
+    carol = create_user("carol@example.com", 100)
+    mongo.balances.insert_one({"user": carol, "tokenCredits": 7})
+    add(carol, 50)
+    assert [b["tokenCredits"] for b in balance_documents(carol)] == [150, 7]
+
+
+def test_the_same_batch_id_applies_once(mongo):
+    alice = create_user("alice@example.com", 0)
+    first = add(alice, 1000, batch_id="double-click")
+    second = add(alice, 1000, batch_id="double-click")
+    assert credits_of(alice) == 1000
+    assert len(credit_transactions(alice)) == 1
+    assert first.pk == second.pk
+
+
+def test_a_batch_id_cannot_be_reused_for_another_operation(mongo):
+    alice = create_user("alice@example.com", 0)
+    add(alice, 1000, batch_id="b1")
+    with pytest.raises(LedgerError, match="already used"):
+        set_to(alice, 5, batch_id="b1")
+    assert credits_of(alice) == 1000
+
+
+def test_set_is_compare_and_set_with_a_transaction_for_the_difference(mongo):
+    alice = create_user("alice@example.com", 3_000_000, reservations=[{"id": "r"}])
+    change = set_to(alice, 1_000_000)
+    assert credits_of(alice) == 1_000_000
+    assert credit_transactions(alice)[0]["tokenValue"] == -2_000_000
+    assert balance_documents(alice)[0]["reservations"] == [{"id": "r"}]
+    assert (change.before_credits, change.delta_credits) == (3_000_000, -2_000_000)
+
+
+def test_set_to_the_current_value_writes_no_transaction(mongo):
+    alice = create_user("alice@example.com", 500)
+    change = set_to(alice, 500)
+    assert change.delta_credits == 0 and change.status == "applied"
+    assert credit_transactions(alice) == []
+
+
+def test_set_creates_a_missing_balance(mongo):
+    dave = create_user("dave@example.com")
+    set_to(dave, 0, email="dave@example.com")
+    assert balance_documents(dave)[0]["tokenCredits"] == 0
+
+
+def test_top_up_to_only_raises(mongo):
+    low, high = create_user("low@example.com", 100), create_user("high@example.com", 9_000)
+    batch = ledger.open_batch(kind=Kind.TOP_UP_TO, amount_credits=5_000, source="cli", actor="ops")
+    outcome = ledger.apply_batch(batch, [Target(low, "low@example.com"), Target(high, "high@example.com")])
+    assert (credits_of(low), credits_of(high)) == (5_000, 9_000)
+    assert outcome.delta_credits == 4_900
+    assert credit_transactions(high) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "message"),
+    [
+        ("1.5", Kind.ADD, "whole number"),
+        ("abc", Kind.ADD, "whole number"),
+        ("", Kind.ADD, "whole number"),
+        (True, Kind.ADD, "whole number"),
+        ("0", Kind.ADD, "at least 1"),
+        ("-5", Kind.SET, "at least 0"),
+        ("1000000001", Kind.SET, "at most 1,000,000,000"),
+    ],
+)
+def test_bad_amounts_are_refused_with_a_reason(value, kind, message):
+    with pytest.raises(ValidationError, match=message):
+        ledger.clean_amount(value, kind)
+
+
+def test_amounts_accept_thousands_separators():
+    assert ledger.clean_amount("1,000,000", Kind.ADD) == 1_000_000
+    assert ledger.clean_amount(0, Kind.SET) == 0
+
+
+def test_a_broken_balance_fails_alone_and_the_batch_resumes(mongo):
+    good = [create_user(f"user{i}@example.com", 10) for i in range(5)]
+    broken = create_user("broken@example.com", 10)
+    mongo.balances.update_one({"user": broken}, {"$set": {"tokenCredits": "10"}})
+    targets = [Target(u, f"user{i}@example.com") for i, u in enumerate(good)] + [Target(broken, "broken@example.com")]
+    batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="resume-me")
+
+    outcome = ledger.apply_batch(batch, targets, chunk_size=2)
+    assert [credits_of(u) for u in good] == [110] * 5
+    assert [c.email for c in outcome.failed] == ["broken@example.com"]
+    assert credit_transactions(broken) == []
+
+    mongo.balances.update_one({"user": broken}, {"$set": {"tokenCredits": 10}})
+    again = ledger.apply_batch(batch, targets, chunk_size=2)
+    assert len(again.already_applied) == 5 and [c.email for c in again.applied] == ["broken@example.com"]
+    assert [credits_of(u) for u in [*good, broken]] == [110] * 6
+    assert BalanceChange.objects.filter(batch=batch, status="applied").count() == 6
+
+
+def test_an_add_interrupted_before_its_transaction_is_retried(mongo):
+    alice = create_user("alice@example.com", 10)
+    batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="crash")
+    BalanceChange.objects.create(batch=batch, librechat_user_id=str(alice), email="a", transaction_id=str(ObjectId()))
+    outcome = ledger.apply_batch(batch, [Target(alice, "alice@example.com")])
+    assert len(outcome.applied) == 1 and credits_of(alice) == 110
+
+
+def test_an_add_interrupted_after_its_transaction_needs_review(mongo):
+    alice = create_user("alice@example.com", 10)
+    batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="crash")
+    transaction_id = ObjectId()
+    mongo.transactions.insert_one({"_id": transaction_id, "user": alice, "tokenType": "credits", "tokenValue": 100})
+    BalanceChange.objects.create(
+        batch=batch, librechat_user_id=str(alice), email="a", transaction_id=str(transaction_id)
+    )
+    outcome = ledger.apply_batch(batch, [Target(alice, "alice@example.com")])
+    assert not outcome.complete and len(outcome.needs_review) == 1
+    assert credits_of(alice) == 10, "never credited twice"
+
+
+def test_targets_for_emails_reports_unknown_and_ambiguous(mongo):
+    alice = create_user("alice@example.com", 0)
+    create_user("twin@example.com")
+    mongo.users.insert_one({"email": "twin@example.com", "tenantId": "t2"})
+    targets, unknown, ambiguous = ledger.targets_for_emails(
+        ["Alice@Example.com ", "ghost@example.com", "twin@example.com"]
+    )
+    assert targets == [Target(alice, "alice@example.com")]
+    assert unknown == ["ghost@example.com"] and ambiguous == ["twin@example.com"]
+
+
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
+def test_concurrent_librechat_spending_and_our_changes_reconcile_exactly(mongo):
+    """LibreChat-style compare-and-set deductions run in threads while we add and set."""
+    start = 500_000_000
+    user_id = create_user("busy@example.com", start)
+    stop = threading.Event()
+
+    def spend_like_librechat(seed: int) -> None:
+        rng = random.Random(seed)
+        while not stop.is_set():
+            delta = -rng.randint(1, 5000)
+            mongo.transactions.insert_one({"user": user_id, "tokenType": "completion", "tokenValue": delta})
+            for _ in range(10):
+                current = mongo.balances.find_one({"user": user_id})["tokenCredits"]
+                if mongo.balances.update_one(
+                    {"user": user_id, "tokenCredits": current}, {"$set": {"tokenCredits": max(0, current + delta)}}
+                ).modified_count:
+                    break
+            else:
+                raise AssertionError("LibreChat would have given up")
+
+    spenders = [threading.Thread(target=spend_like_librechat, args=(seed,)) for seed in range(3)]
+    for thread in spenders:
+        thread.start()
+    try:
+        for round_number in range(15):
+            add(user_id, 1_000_000, email="busy@example.com")
+            if round_number % 5 == 4:
+                set_to(user_id, 400_000_000, email="busy@example.com")
+    finally:
+        stop.set()
+        for thread in spenders:
+            thread.join()
+
+    assert mongo.transactions.count_documents({"tokenType": "completion"}) > 0, "LibreChat spent meanwhile"
+    all_rows = mongo.transactions.find({"user": user_id})
+    assert credits_of(user_id) == start + sum(row["tokenValue"] for row in all_rows)
+    assert ChangeBatch.objects.count() == 18
