@@ -2,6 +2,7 @@
 
 import random
 import threading
+import time
 
 import pytest
 from bson import ObjectId
@@ -193,12 +194,13 @@ def test_concurrent_librechat_spending_and_our_changes_reconcile_exactly(mongo):
         while not stop.is_set():
             delta = -rng.randint(1, 5000)
             mongo.transactions.insert_one({"user": user_id, "tokenType": "completion", "tokenValue": delta})
-            for _ in range(10):
+            for attempt in range(10):
                 current = mongo.balances.find_one({"user": user_id})["tokenCredits"]
                 if mongo.balances.update_one(
                     {"user": user_id, "tokenCredits": current}, {"$set": {"tokenCredits": max(0, current + delta)}}
                 ).modified_count:
                     break
+                time.sleep(rng.uniform(0, 0.002 * 2**attempt))
             else:
                 raise AssertionError("LibreChat would have given up")
 
