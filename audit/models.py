@@ -24,7 +24,7 @@ class ChangeBatch(models.Model):
     # again resumes the batch instead of applying it twice.
     batch_id = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    amount_credits = models.BigIntegerField()
+    amount_credits = models.BigIntegerField(null=True, blank=True, help_text="Empty: each row has its own amount.")
     source = models.CharField(max_length=10, choices=Source.choices)
     actor = models.CharField(max_length=150)
     reason = models.TextField(blank=True)
@@ -35,7 +35,8 @@ class ChangeBatch(models.Model):
         verbose_name_plural = "change batches"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {format_credits(self.amount_credits)} by {self.actor} ({self.batch_id})"
+        amount = "per row" if self.amount_credits is None else format_credits(self.amount_credits)
+        return f"{self.get_kind_display()} {amount} by {self.actor} ({self.batch_id})"
 
 
 class BalanceChange(models.Model):
@@ -52,6 +53,8 @@ class BalanceChange(models.Model):
     batch = models.ForeignKey(ChangeBatch, on_delete=models.PROTECT, related_name="changes")
     librechat_user_id = models.CharField(max_length=24, db_index=True)
     email = models.CharField(max_length=320, db_index=True)
+    requested_credits = models.BigIntegerField(help_text="The amount to add, or the balance to set.")
+    reason = models.TextField(blank=True, help_text="Empty: the batch's reason.")
     before_credits = models.FloatField(null=True, help_text="Empty: the user had no balance document.")
     after_credits = models.FloatField(null=True)
     delta_credits = models.FloatField(null=True)
@@ -70,3 +73,23 @@ class BalanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: {format_credits(self.delta_credits or 0)} ({self.status})"
+
+
+class ImportRow(models.Model):
+    """One row of an uploaded CSV, kept as the record of what the file asked for.
+
+    Imports land here first because SQLite gives django-import-export a real transaction for
+    its dry-run preview; the ledger applies confirmed rows to MongoDB as one batch.
+    """
+
+    batch_id = models.CharField(max_length=64, db_index=True)
+    email = models.CharField(max_length=320)
+    amount_credits = models.BigIntegerField()
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "CSV top-up row"
+
+    def __str__(self) -> str:
+        return f"{self.email}: {format_credits(self.amount_credits)}"

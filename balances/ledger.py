@@ -43,8 +43,12 @@ class LedgerError(Exception):
 
 @dataclass(frozen=True)
 class Target:
+    """A user to change; `amount_credits` and `reason` override the batch's (CSV rows carry their own)."""
+
     user_id: ObjectId
     email: str
+    amount_credits: int | None = None
+    reason: str = ""
 
 
 @dataclass
@@ -85,10 +89,20 @@ def clean_amount(value: object, kind: str) -> int:
 
 
 def open_batch(
-    *, kind: str, amount_credits: int, source: str, actor: str, reason: str = "", batch_id: str | None = None
+    *,
+    kind: str,
+    amount_credits: int | None,
+    source: str,
+    actor: str,
+    reason: str = "",
+    batch_id: str | None = None,
 ) -> ChangeBatch:
-    """The batch with this id, created if new; reusing an id for a different operation is refused."""
-    clean_amount(amount_credits, kind)
+    """The batch with this id, created if new; reusing an id for a different operation is refused.
+
+    `amount_credits` None means every target brings its own amount.
+    """
+    if amount_credits is not None:
+        clean_amount(amount_credits, kind)
     batch, created = ChangeBatch.objects.get_or_create(
         batch_id=batch_id or uuid.uuid4().hex,
         defaults={
@@ -183,6 +197,8 @@ def _claim(batch: ChangeBatch, chunk: list[Target], outcome: BatchOutcome) -> li
             batch=batch,
             librechat_user_id=user_id,
             email=target.email,
+            requested_credits=batch.amount_credits if target.amount_credits is None else target.amount_credits,
+            reason=target.reason,
             transaction_id=str(ObjectId()),
         )
         for user_id, target in unique_targets.items()
@@ -231,7 +247,6 @@ def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: Batc
     if not changes:
         return
     database = librechat_db()
-    amount = batch.amount_credits
     user_ids = [ObjectId(change.librechat_user_id) for change in changes]
     balances = _earliest_balances(user_ids)
     writable = []
@@ -245,14 +260,17 @@ def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: Batc
     if not writable:
         return
     database.transactions.insert_many(
-        [credits_transaction(user_id, amount, transaction_id=ObjectId(c.transaction_id)) for c, user_id in writable],
+        [
+            credits_transaction(user_id, change.requested_credits, transaction_id=ObjectId(change.transaction_id))
+            for change, user_id in writable
+        ],
         ordered=False,
     )
     updates = [
-        UpdateOne({"_id": balances[user_id]["_id"]}, {"$inc": {"tokenCredits": amount}})
+        UpdateOne({"_id": balances[user_id]["_id"]}, {"$inc": {"tokenCredits": change.requested_credits}})
         if user_id in balances
-        else UpdateOne({"user": user_id}, {"$inc": {"tokenCredits": amount}}, upsert=True)
-        for _, user_id in writable
+        else UpdateOne({"user": user_id}, {"$inc": {"tokenCredits": change.requested_credits}}, upsert=True)
+        for change, user_id in writable
     ]
     write_errors = {}
     try:
@@ -269,8 +287,8 @@ def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: Batc
             continue
         before = balances[user_id].get("tokenCredits", 0) if user_id in balances else None
         change.before_credits = before
-        change.after_credits = (before or 0) + amount
-        change.delta_credits = amount
+        change.after_credits = (before or 0) + change.requested_credits
+        change.delta_credits = change.requested_credits
         change.status = Status.APPLIED
         outcome.applied.append(change)
     BalanceChange.objects.bulk_update(
@@ -283,21 +301,22 @@ def _compare_and_set(batch: ChangeBatch, change: BalanceChange, outcome: BatchOu
     """Set (or raise to) the batch amount against the live value, retrying like LibreChat does."""
     balances = librechat_db().balances
     user_id = ObjectId(change.librechat_user_id)
+    amount = change.requested_credits
     try:
         for attempt in range(MAX_COMPARE_AND_SET_TRIES):
             document = balances.find_one({"user": user_id}, {"tokenCredits": 1}, sort=[("_id", 1)])
             if document is None:
                 created = balances.update_one(
-                    {"user": user_id}, {"$setOnInsert": {"tokenCredits": batch.amount_credits}}, upsert=True
+                    {"user": user_id}, {"$setOnInsert": {"tokenCredits": amount}}, upsert=True
                 )
                 if created.upserted_id:
-                    _record_set(change, None, batch.amount_credits)
+                    _record_set(change, None, amount)
                     break
                 continue
             current = document.get("tokenCredits", 0)
             if not isinstance(current, int | float):
                 raise LedgerError(f"tokenCredits is not a number: {current!r}")
-            target = batch.amount_credits if batch.kind == Kind.SET else max(current, batch.amount_credits)
+            target = amount if batch.kind == Kind.SET else max(current, amount)
             if target == current:
                 _record_set(change, current, target)
                 break

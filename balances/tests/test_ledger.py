@@ -153,7 +153,9 @@ def test_a_broken_balance_fails_alone_and_the_batch_resumes(mongo):
 def test_an_add_interrupted_before_its_transaction_is_retried(mongo):
     alice = create_user("alice@example.com", 10)
     batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="crash")
-    BalanceChange.objects.create(batch=batch, librechat_user_id=str(alice), email="a", transaction_id=str(ObjectId()))
+    BalanceChange.objects.create(
+        batch=batch, librechat_user_id=str(alice), email="a", requested_credits=100, transaction_id=str(ObjectId())
+    )
     outcome = ledger.apply_batch(batch, [Target(alice, "alice@example.com")])
     assert len(outcome.applied) == 1 and credits_of(alice) == 110
 
@@ -164,7 +166,7 @@ def test_an_add_interrupted_after_its_transaction_needs_review(mongo):
     transaction_id = ObjectId()
     mongo.transactions.insert_one({"_id": transaction_id, "user": alice, "tokenType": "credits", "tokenValue": 100})
     BalanceChange.objects.create(
-        batch=batch, librechat_user_id=str(alice), email="a", transaction_id=str(transaction_id)
+        batch=batch, librechat_user_id=str(alice), email="a", requested_credits=100, transaction_id=str(transaction_id)
     )
     outcome = ledger.apply_batch(batch, [Target(alice, "alice@example.com")])
     assert not outcome.complete and len(outcome.needs_review) == 1

@@ -9,8 +9,9 @@ def snapshot(mongo) -> dict[str, list[dict]]:
     return {name: list(mongo[name].find().sort("_id", 1)) for name in COLLECTIONS}
 
 
-def seed(seed: int = 7) -> None:
-    call_command(*f"seed_demo --users 40 --days 5 --transactions 300 --seed {seed} --until 2026-11-01".split())
+def seed(seed: int = 7, *extra: str) -> None:
+    arguments = f"--users 40 --days 5 --transactions 300 --seed {seed} --until 2026-11-01"
+    call_command("seed_demo", *arguments.split(), *extra)
 
 
 def test_it_seeds_a_realistic_data_set(mongo):
@@ -53,4 +54,4 @@ def test_force_adds_next_to_existing_users(mongo):
 def test_force_with_the_same_seed_says_so(mongo):
     seed()
     with pytest.raises(CommandError, match="already written"):
-        call_command(*"seed_demo --users 40 --days 5 --transactions 300 --seed 7 --until 2026-11-01 --force".split())
+        seed(7, "--force")
