@@ -42,3 +42,24 @@ def mongo(request):
     for name in LIBRECHAT_COLLECTIONS:
         database[name].delete_many({})
     return database
+
+
+def _client_in_group(client, django_user_model, group_name: str):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(group_name, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def operator_client(client, django_user_model):
+    """A staff member of the "operator" group: may change balances."""
+    return _client_in_group(client, django_user_model, "operator")
+
+
+@pytest.fixture
+def viewer_client(client, django_user_model):
+    """A staff member of the "viewer" group: may look and export only."""
+    return _client_in_group(client, django_user_model, "viewer")

@@ -1,5 +1,6 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
 
 
 class BalanceManagerConfig(AppConfig):
@@ -8,6 +9,11 @@ class BalanceManagerConfig(AppConfig):
 
     def ready(self) -> None:
         from balancemgr import checks  # noqa: F401  (registers the system checks)
+        from balancemgr.permissions import ensure_staff_groups
+
+        # Auth creates each app's permissions in that app's post_migrate; audit comes after
+        # balances in INSTALLED_APPS, so by its signal every permission the groups use exists.
+        post_migrate.connect(ensure_staff_groups, sender=apps.get_app_config("audit"))
 
 
 class BalanceManagerAdminConfig(AdminConfig):

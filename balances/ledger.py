@@ -160,6 +160,20 @@ def change_one(
     return change
 
 
+def planned_delta(kind: str, amount_credits: int, user_ids: list[ObjectId]) -> float:
+    """The total change a batch would make right now, for a confirmation page or a --dry-run plan."""
+    if kind == Kind.ADD:
+        return amount_credits * len(user_ids)
+    total = 0.0
+    for chunk in _chunks(user_ids, 1000):
+        balances = _earliest_balances(chunk)
+        for user_id in chunk:
+            current = balances.get(user_id, {}).get("tokenCredits", 0)
+            if isinstance(current, int | float):
+                total += amount_credits - current if kind == Kind.SET else max(0, amount_credits - current)
+    return total
+
+
 def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], list[str]]:
     """(targets, unknown emails, ambiguous emails); emails match case-insensitively as LibreChat stores them."""
     wanted = {email.strip().lower() for email in emails if email.strip()}

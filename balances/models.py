@@ -71,6 +71,7 @@ class Balance(models.Model):
         managed = False
         db_table = "balances"
         ordering = ["-token_credits"]
+        permissions = [("change_credits", "Can top up and set LibreChat balances")]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {format_credits(self.token_credits)} credits"

@@ -1,0 +1,36 @@
+"""The two staff roles, kept in step with the code by a post_migrate hook.
+
+viewer: sees balances, users, transactions and the audit history, and exports.
+operator: a viewer who also tops up and sets balances, edits refill settings and imports CSV files.
+Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+VIEWER_PERMISSIONS = [
+    "balances.view_librechatuser",
+    "balances.view_balance",
+    "balances.view_transaction",
+    "audit.view_changebatch",
+    "audit.view_balancechange",
+    "audit.view_importrow",
+]
+OPERATOR_PERMISSIONS = [
+    *VIEWER_PERMISSIONS,
+    "balances.change_credits",
+    "balances.change_balance",
+    "audit.add_importrow",
+]
+GROUPS = {"viewer": VIEWER_PERMISSIONS, "operator": OPERATOR_PERMISSIONS}
+
+
+def ensure_staff_groups(**kwargs) -> None:
+    for name, dotted_names in GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = [_permission(dotted) for dotted in dotted_names]
+        group.permissions.set([permission for permission in wanted if permission])
+
+
+def _permission(dotted: str) -> Permission | None:
+    app_label, codename = dotted.split(".")
+    return Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()

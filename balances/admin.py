@@ -1,0 +1,207 @@
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+from import_export.admin import ExportMixin
+
+from balancemgr.mongo import librechat_db
+from balances.admin_actions import CreditActionsMixin
+from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
+from balances.credits import format_credits, format_usd
+from balances.history import user_history_context
+from balances.models import Balance, LibreChatUser, Transaction
+from balances.resources import BalanceExportResource
+
+REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
+REFILL_NOTE = (
+    "LibreChat applies these lazily when a request finds the balance too low. If librechat.yaml "
+    "fully specifies auto-refill, LibreChat rewrites them from the YAML at the user's next login."
+)
+
+
+def earliest_balance_ids(user_ids) -> dict:
+    """{user id: the `_id` of the balance document LibreChat uses (the earliest)} in one query."""
+    pipeline = [{"$match": {"user": {"$in": list(user_ids)}}}, {"$group": {"_id": "$user", "first": {"$min": "$_id"}}}]
+    return {row["_id"]: row["first"] for row in librechat_db().balances.aggregate(pipeline)}
+
+
+def search_users(term: str) -> list:
+    """Ids of users whose name, username or email contains `term` (case-insensitive)."""
+    found = LibreChatUser.objects.filter(
+        Q(email__icontains=term) | Q(name__icontains=term) | Q(username__icontains=term)
+    )
+    return list(found.values_list("id", flat=True))
+
+
+class BalanceChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        page = list(self.result_list)
+        earliest = earliest_balance_ids({balance.user_id for balance in page})
+        for balance in page:
+            balance.is_duplicate = earliest.get(balance.user_id, balance.pk) != balance.pk
+        self.result_list = page
+
+
+class UserChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        page = list(self.result_list)
+        firsts = earliest_balance_ids(user.pk for user in page)
+        credits = {
+            doc["_id"]: doc.get("tokenCredits")
+            for doc in librechat_db().balances.find({"_id": {"$in": list(firsts.values())}}, {"tokenCredits": 1})
+        }
+        for user in page:
+            user.credits = credits.get(firsts.get(user.pk))
+        self.result_list = page
+
+
+@admin.register(Balance)
+class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [BalanceExportResource]
+    list_display = ["user_name", "user_email", "user_role", "credits", "refill", "last_refill", "user_created"]
+    list_display_links = ["user_email"]
+    list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, "auto_refill_enabled"]
+    search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
+    search_help_text = "Any part of a name, username or email."
+    ordering = ["-token_credits"]
+    list_select_related = False
+    show_full_result_count = False
+    change_form_template = "admin/balances/balance/change_form.html"
+    import_export_change_list_template = "admin/balances/balance/change_list.html"
+    readonly_fields = ["user_link", "credits", "last_refill"]
+    fieldsets = [
+        (None, {"fields": ["user_link", "credits"]}),
+        ("Auto-refill", {"fields": [*REFILL_FIELDS, "last_refill"], "description": REFILL_NOTE}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("user")
+
+    def get_changelist(self, request, **kwargs):
+        return BalanceChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(user_id__in=search_users(term)), False
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("user")
+
+    def user_ids_for(self, queryset):
+        return (user_id for user_id in queryset.values_list("user_id", flat=True).iterator() if user_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Only the refill fields the admin touched: credits change through the ledger alone.
+        changed = [name for name in REFILL_FIELDS if name in form.changed_data]
+        if changed:
+            obj.save(update_fields=changed)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        balance = self.get_object(request, object_id)
+        context = user_history_context(balance.user_id if balance else None)
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+
+    @admin.display(description="name")
+    def user_name(self, balance):
+        return balance.user.name if balance.user else "(deleted user)"
+
+    @admin.display(description="email", ordering="user__email")
+    def user_email(self, balance):
+        return balance.user.email if balance.user else str(balance.user_id)
+
+    @admin.display(description="role")
+    def user_role(self, balance):
+        return balance.user.role if balance.user else ""
+
+    @admin.display(description="created", ordering="user__created_at")
+    def user_created(self, balance):
+        return balance.user.created_at if balance.user else None
+
+    @admin.display(description="credits", ordering="token_credits")
+    def credits(self, balance):
+        text = f"{format_credits(balance.token_credits)} ({balance.usd})"
+        if getattr(balance, "is_duplicate", False):
+            return format_html("{} <em>duplicate: LibreChat uses the user's earliest balance</em>", text)
+        return text
+
+    @admin.display(description="auto-refill")
+    def refill(self, balance):
+        return balance.refill_summary
+
+    @admin.display(description="user")
+    def user_link(self, balance):
+        if balance.user is None:
+            return f"{balance.user_id} (deleted)"
+        url = reverse("admin:balances_librechatuser_change", args=[balance.user_id])
+        return format_html('<a href="{}">{}</a> ({})', url, balance.user.email, balance.user.name or "")
+
+
+@admin.register(LibreChatUser)
+class LibreChatUserAdmin(CreditActionsMixin, admin.ModelAdmin):
+    list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
+    list_filter = [BalanceDocumentFilter, RoleFilter, "provider"]
+    search_fields = ["email", "name", "username"]
+    search_help_text = "Any part of a name, username or email."
+    ordering = ["email"]
+    show_full_result_count = False
+    change_form_template = "admin/balances/librechatuser/change_form.html"
+    fields = ["email", "name", "username", "role", "provider", "email_verified", "tenant_id", "created_at"]
+
+    def get_changelist(self, request, **kwargs):
+        return UserChangeList
+
+    def user_ids_for(self, queryset):
+        return queryset.values_list("id", flat=True).iterator()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        user = self.get_object(request, object_id)
+        context = user_history_context(user.pk if user else None)
+        if user:
+            balances = list(Balance.objects.filter(user_id=user.pk).order_by("id"))
+            context.update({"balance": balances[0] if balances else None, "duplicate_balances": balances[1:]})
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+
+    @admin.display(description="credits")
+    def credits(self, user):
+        if user.credits is None:
+            return "no balance"
+        return f"{format_credits(user.credits)} ({format_usd(user.credits)})"
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "token_value", "usd"]
+    list_filter = ["token_type", "context"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

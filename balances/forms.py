@@ -1,0 +1,42 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from balances.credits import format_credits, format_usd
+from balances.ledger import Kind, clean_amount
+
+CUSTOM = "custom"
+
+
+class CreditChangeForm(forms.Form):
+    """Amount and reason for a top-up or a set, with the confirmation a large batch requires."""
+
+    preset = forms.ChoiceField(label="Amount", required=False, widget=forms.RadioSelect)
+    amount = forms.CharField(label="Credits", required=False, help_text="Whole credits; 1,000,000 = $1.00.")
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    # Fixed when the form is first shown, so a double submit or a retry applies once.
+    batch_id = forms.CharField(widget=forms.HiddenInput)
+    confirm_count = forms.IntegerField(
+        label="Type the number of users to confirm", required=False, widget=forms.TextInput(attrs={"size": 8})
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind == Kind.ADD:
+            presets = [(str(n), f"{format_credits(n)} ({format_usd(n)})") for n in settings.TOPUP_PRESETS_CREDITS]
+            self.fields["preset"].choices = [*presets, (CUSTOM, "custom amount")]
+            self.fields["preset"].initial = presets[0][0] if presets else CUSTOM
+        else:
+            del self.fields["preset"]
+            self.fields["amount"].label = "New balance (credits)"
+
+    def clean(self):
+        cleaned = super().clean()
+        preset = cleaned.get("preset", CUSTOM)
+        raw_amount = cleaned.get("amount") if preset in (CUSTOM, "") else preset
+        try:
+            cleaned["amount_credits"] = clean_amount(raw_amount or "", self.kind)
+        except ValidationError as exc:
+            self.add_error("amount", exc)
+        return cleaned

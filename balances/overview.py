@@ -1,0 +1,66 @@
+"""The numbers on the admin index: how much credit is out there and who is running low."""
+
+from dataclasses import dataclass
+
+from balancemgr.mongo import librechat_db
+from balances.credits import format_usd
+
+LOW_BALANCE_CREDITS = 1_000_000
+
+
+@dataclass
+class BalanceOverview:
+    total_users: int
+    users_with_balance: int
+    users_at_zero: int
+    users_below_1m: int
+    average_credits: float
+    median_credits: float
+    outstanding_credits: float
+
+    @property
+    def users_without_balance(self) -> int:
+        return max(0, self.total_users - self.users_with_balance)
+
+    @property
+    def outstanding_usd(self) -> str:
+        return format_usd(self.outstanding_credits)
+
+
+def balance_overview() -> BalanceOverview:
+    """Four queries whatever the install's size: a user count, one group, a user count and a median."""
+    database = librechat_db()
+    numeric = {"tokenCredits": {"$type": "number"}}
+    totals = next(
+        database.balances.aggregate(
+            [
+                {"$match": numeric},
+                {
+                    "$group": {
+                        "_id": None,
+                        "documents": {"$sum": 1},
+                        "credits": {"$sum": "$tokenCredits"},
+                        "zero": {"$sum": {"$cond": [{"$lte": ["$tokenCredits", 0]}, 1, 0]}},
+                        "low": {"$sum": {"$cond": [{"$lt": ["$tokenCredits", LOW_BALANCE_CREDITS]}, 1, 0]}},
+                    }
+                },
+            ]
+        ),
+        {"documents": 0, "credits": 0, "zero": 0, "low": 0},
+    )
+    users_with_balance = next(
+        database.balances.aggregate([{"$group": {"_id": "$user"}}, {"$count": "users"}]), {"users": 0}
+    )["users"]
+    median = 0.0
+    if totals["documents"]:
+        middle = database.balances.find(numeric, {"tokenCredits": 1}).sort("tokenCredits", 1)
+        median = next(middle.skip(totals["documents"] // 2).limit(1))["tokenCredits"]
+    return BalanceOverview(
+        total_users=database.users.count_documents({}),
+        users_with_balance=users_with_balance,
+        users_at_zero=totals["zero"],
+        users_below_1m=totals["low"],
+        average_credits=totals["credits"] / totals["documents"] if totals["documents"] else 0.0,
+        median_credits=median,
+        outstanding_credits=totals["credits"],
+    )

@@ -1,0 +1,101 @@
+"""django-import-export resources: the balance export and the CSV top-up import."""
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from audit.models import ImportRow
+from balances.credits import format_usd
+from balances.ledger import Kind, clean_amount, targets_for_emails
+from balances.models import Balance
+
+
+class BalanceExportResource(resources.ModelResource):
+    # ObjectIds export blank through the default integer widget: declare them as text.
+    id = fields.Field(attribute="id", column_name="balance_id", widget=widgets.CharWidget())
+    user_id = fields.Field(attribute="user_id", column_name="user_id", widget=widgets.CharWidget())
+    email = fields.Field(attribute="user__email", column_name="email")
+    name = fields.Field(attribute="user__name", column_name="name")
+    role = fields.Field(attribute="user__role", column_name="role")
+    credits = fields.Field(column_name="credits")
+    usd = fields.Field(column_name="usd")
+    auto_refill = fields.Field(attribute="auto_refill_enabled", column_name="auto_refill")
+    refill_amount = fields.Field(attribute="refill_amount", column_name="refill_amount")
+    refill_every = fields.Field(column_name="refill_every")
+    last_refill = fields.Field(attribute="last_refill", column_name="last_refill")
+
+    class Meta:
+        model = Balance
+        fields = export_order = (
+            "id",
+            "user_id",
+            "email",
+            "name",
+            "role",
+            "credits",
+            "usd",
+            "auto_refill",
+            "refill_amount",
+            "refill_every",
+            "last_refill",
+        )
+
+    def dehydrate_credits(self, balance: Balance):
+        return round(balance.token_credits or 0)
+
+    def dehydrate_usd(self, balance: Balance) -> str:
+        return format_usd(balance.token_credits).replace("$", "")
+
+    def dehydrate_refill_every(self, balance: Balance) -> str:
+        if not balance.refill_interval_value:
+            return ""
+        return f"{balance.refill_interval_value} {balance.refill_interval_unit or ''}".strip()
+
+
+class CreditImportResource(resources.ModelResource):
+    """Rows of `email,amount[,reason]`; the dry run lists every bad row before anything is applied."""
+
+    email = fields.Field(attribute="email", column_name="email")
+    amount = fields.Field(attribute="amount_credits", column_name="amount", widget=widgets.CharWidget())
+    reason = fields.Field(attribute="reason", column_name="reason", default="")
+
+    class Meta:
+        model = ImportRow
+        fields = ("email", "amount", "reason")
+        import_id_fields = ()
+        use_bulk = False
+        # One ImportRow per line: never look up and overwrite a row from an earlier file.
+        skip_unchanged = False
+
+    def __init__(self, mode: str = Kind.ADD, batch_id: str = ""):
+        super().__init__()
+        self.mode = mode
+        self.batch_id = batch_id
+        self.user_ids_by_email: dict[str, object] = {}
+        self.seen_emails: set[str] = set()
+
+    def get_instance(self, instance_loader, row):
+        return None
+
+    def before_import(self, dataset, **kwargs):
+        if "email" not in (dataset.headers or []) or "amount" not in dataset.headers:
+            raise ValidationError("The file needs the columns email and amount (reason is optional).")
+        targets, _, _ = targets_for_emails(str(email or "") for email in dataset["email"])
+        self.user_ids_by_email = {target.email: target.user_id for target in targets}
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        errors = {}
+        instance.email = (instance.email or "").strip().lower()
+        instance.batch_id = self.batch_id
+        if instance.email not in self.user_ids_by_email:
+            errors["email"] = f"No single LibreChat user has the email {instance.email!r}."
+        elif instance.email in self.seen_emails:
+            errors["email"] = f"{instance.email} appears more than once in the file."
+        self.seen_emails.add(instance.email)
+        try:
+            instance.amount_credits = clean_amount(instance.amount_credits or "", self.mode)
+        except ValidationError as exc:
+            errors["amount"] = exc.messages[0]
+        instance.reason = instance.reason or ""
+        if errors:
+            raise ValidationError(errors)

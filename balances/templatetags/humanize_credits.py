@@ -1,0 +1,7 @@
+from django import template
+
+from balances.credits import format_credits, format_usd
+
+register = template.Library()
+register.filter("credits", format_credits)
+register.filter("usd", format_usd)

@@ -1,0 +1,144 @@
+"""The balances and users changelists: columns, search, filters, ordering and the per-user pages."""
+
+import pytest
+
+from balances.testing import create_user
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+BALANCES = "/admin/balances/balance/"
+USERS = "/admin/balances/librechatuser/"
+
+
+@pytest.fixture
+def people(mongo):
+    return {
+        "dave": create_user("daveporter@example.com", 4_500_000, name="Dave Porter"),
+        "erin": create_user("erin@example.com", 0, name="Erin Zero"),
+        "frank": create_user("frank@example.com", 30_000_000, name="Frank Rich", role="ADMIN"),
+        "grace": create_user("grace@example.com", 1_500_000, name="Grace Low", autoRefillEnabled=True),
+        "nobal": create_user("nobalance@example.com", name="No Balance"),
+    }
+
+
+def emails_in(response) -> list[str]:
+    return [row.user.email for row in response.context["cl"].result_list]
+
+
+def test_it_lists_balances_by_credits_descending_with_usd(admin_client, people):
+    response = admin_client.get(BALANCES)
+    assert response.status_code == 200
+    assert emails_in(response) == [
+        "frank@example.com",
+        "daveporter@example.com",
+        "grace@example.com",
+        "erin@example.com",
+    ]
+    assert "30,000,000 ($30.00)" in response.content.decode()
+
+
+def test_it_sorts_by_email_and_by_credits_ascending(admin_client, people):
+    by_email = admin_client.get(BALANCES, {"o": "2"})  # the email column
+    assert emails_in(by_email)[0] == "daveporter@example.com"
+    ascending = admin_client.get(BALANCES, {"o": "4"})  # the credits column
+    assert emails_in(ascending)[0] == "erin@example.com"
+
+
+def test_search_finds_any_part_of_name_username_or_email(admin_client, people):
+    assert emails_in(admin_client.get(BALANCES, {"q": "dave"})) == ["daveporter@example.com"]
+    assert emails_in(admin_client.get(BALANCES, {"q": "RICH"})) == ["frank@example.com"]
+    assert emails_in(admin_client.get(BALANCES, {"q": "a.b(c"})) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"credits": "below_2000000"}, ["grace@example.com", "erin@example.com"]),
+        ({"credits": "below_5000000"}, ["daveporter@example.com", "grace@example.com", "erin@example.com"]),
+        ({"credits": "zero"}, ["erin@example.com"]),
+        ({"credits_below": "1,600,000"}, ["grace@example.com", "erin@example.com"]),
+        ({"role": "ADMIN"}, ["frank@example.com"]),
+        ({"auto_refill_enabled__exact": "1"}, ["grace@example.com"]),
+    ],
+)
+def test_filters(admin_client, people, params, expected):
+    assert emails_in(admin_client.get(BALANCES, params)) == expected
+
+
+def test_a_bad_custom_threshold_is_a_message_not_an_error(admin_client, people):
+    response = admin_client.get(BALANCES, {"credits_below": "lots"}, follow=True)
+    assert response.status_code == 200
+    assert "Credits below: Amount must be a whole number" in response.content.decode()
+    assert len(emails_in(response)) == 4
+
+
+def test_duplicate_balance_documents_are_marked(admin_client, people, mongo):
+    mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 99})
+    content = admin_client.get(BALANCES).content.decode()
+    assert content.count("duplicate: LibreChat uses the user's earliest balance") == 1
+
+
+def test_users_without_a_balance_document_have_their_own_filter(admin_client, people):
+    response = admin_client.get(USERS, {"balance": "none"})
+    assert [user.email for user in response.context["cl"].result_list] == ["nobalance@example.com"]
+    assert "no balance" in response.content.decode()
+    everyone = admin_client.get(USERS, {"q": "o"})
+    assert len(everyone.context["cl"].result_list) == 5
+
+
+def test_the_balance_page_edits_refill_settings_only(admin_client, people, mongo):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    mongo.balances.update_one({"_id": balance_id}, {"$set": {"reservations": [{"id": "r"}]}})
+    page = admin_client.get(f"{BALANCES}{balance_id}/change/")
+    assert "librechat.yaml" in page.content.decode()
+    mongo.balances.update_one({"_id": balance_id}, {"$inc": {"tokenCredits": -500_000}})  # LibreChat spends
+    response = admin_client.post(
+        f"{BALANCES}{balance_id}/change/",
+        {
+            "auto_refill_enabled": "true",
+            "refill_interval_value": "7",
+            "refill_interval_unit": "days",
+            "refill_amount": "250000",
+            "token_credits": "999999999",
+        },
+    )
+    assert response.status_code == 302
+    stored = mongo.balances.find_one({"_id": balance_id})
+    assert stored["tokenCredits"] == 4_000_000
+    assert stored["refillIntervalValue"] == 7 and stored["refillAmount"] == 250_000
+    assert stored["reservations"] == [{"id": "r"}]
+
+
+def test_a_bad_refill_unit_is_a_form_error(admin_client, people, mongo):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    response = admin_client.post(f"{BALANCES}{balance_id}/change/", {"refill_interval_unit": "fortnights"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert "refillIntervalUnit" not in mongo.balances.find_one({"_id": balance_id})
+
+
+def test_the_user_page_shows_balance_transactions_and_history(admin_client, people, mongo):
+    from balances.ledger import Kind, Target, change_one
+
+    change_one(
+        Target(people["dave"], "daveporter@example.com"),
+        kind=Kind.ADD,
+        amount_credits=10,
+        source="cli",
+        actor="ops",
+        reason="welcome",
+    )
+    content = admin_client.get(f"{USERS}{people['dave']}/change/").content.decode()
+    assert "4,500,010 credits" in content
+    assert "welcome" in content and "ops" in content
+    assert "credits</td><td>admin" in content
+    assert "No balance document" in admin_client.get(f"{USERS}{people['nobal']}/change/").content.decode()
+
+
+def test_the_index_shows_the_overview(admin_client, people, mongo):
+    content = admin_client.get("/admin/").content.decode()
+    assert 'id="balance-overview"' in content
+    overview = admin_client.get("/admin/").context["overview"]
+    assert (overview.total_users, overview.users_with_balance, overview.users_without_balance) == (5, 4, 1)
+    assert (overview.users_at_zero, overview.users_below_1m) == (1, 1)
+    assert overview.outstanding_credits == 36_000_000 and overview.outstanding_usd == "$36.00"
+    assert overview.median_credits == 4_500_000 and overview.average_credits == 9_000_000
