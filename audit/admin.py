@@ -5,6 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from audit.models import BalanceChange, ChangeBatch, ImportRow
@@ -103,6 +104,7 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdmin):
     """CSV top-ups: preview every row, then apply the whole file as one audited batch."""
 
     resource_classes = [CreditImportResource]
+    formats = [CSV]
     import_form_class = CreditImportForm
     confirm_form_class = ConfirmCreditImportForm
     list_display = ["created_at", "email", "amount", "reason", "batch_id"]

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from balancemgr.mongo import librechat_db
 from balances.admin_actions import CreditActionsMixin
@@ -61,6 +62,7 @@ class UserChangeList(ChangeList):
 @admin.register(Balance)
 class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [BalanceExportResource]
+    formats = [CSV, XLSX]
     list_display = ["user_name", "user_email", "user_role", "credits", "refill", "last_refill", "user_created"]
     list_display_links = ["user_email"]
     list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, "auto_refill_enabled"]
@@ -93,7 +95,8 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         return super().get_export_queryset(request).select_related("user")
 
     def user_ids_for(self, queryset):
-        return (user_id for user_id in queryset.values_list("user_id", flat=True).iterator() if user_id)
+        user_ids = queryset.prefetch_related(None).values_list("user_id", flat=True)
+        return (user_id for user_id in user_ids.iterator(chunk_size=2000) if user_id)
 
     def has_add_permission(self, request):
         return False
@@ -162,7 +165,7 @@ class LibreChatUserAdmin(CreditActionsMixin, admin.ModelAdmin):
         return UserChangeList
 
     def user_ids_for(self, queryset):
-        return queryset.values_list("id", flat=True).iterator()
+        return queryset.values_list("id", flat=True).iterator(chunk_size=2000)
 
     def has_add_permission(self, request):
         return False

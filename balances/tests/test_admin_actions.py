@@ -1,0 +1,152 @@
+"""Top up and set from the admin: choose, review, apply; once, and only for those allowed."""
+
+import pytest
+from django.test import override_settings
+
+from audit.models import BalanceChange, ChangeBatch
+from balances.testing import create_user, credit_transactions, credits_of
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+BALANCES = "/admin/balances/balance/"
+USERS = "/admin/balances/librechatuser/"
+
+
+@pytest.fixture
+def alice(mongo):
+    return create_user("alice@example.com", 1_000_000)
+
+
+@pytest.fixture
+def bob(mongo):
+    return create_user("bob@example.com", 0)
+
+
+def balance_id(mongo, user_id):
+    return str(mongo.balances.find_one({"user": user_id})["_id"])
+
+
+def post_action(client, url, action, selected, **fields):
+    data = {"action": action, "_selected_action": [str(pk) for pk in selected], "index": 0, **fields}
+    return client.post(url, data)
+
+
+def review_and_apply(client, url, action, selected, **fields):
+    """Walk the three steps; return the final response."""
+    first = post_action(client, url, action, selected)
+    batch_id = first.context["form"]["batch_id"].value()
+    review = post_action(client, url, action, selected, step="choose", batch_id=batch_id, **fields)
+    assert review.context["step"] == "review", review.context["form"].errors
+    return post_action(client, url, action, selected, step="apply", batch_id=batch_id, **fields)
+
+
+def test_top_up_by_preset_asks_for_confirmation_then_applies(operator_client, mongo, alice, bob):
+    selected = [balance_id(mongo, alice), balance_id(mongo, bob)]
+    first = post_action(operator_client, BALANCES, "top_up", selected)
+    assert first.status_code == 200 and "5,000,000 ($5.00)" in first.content.decode()
+    batch_id = first.context["form"]["batch_id"].value()
+    review = post_action(
+        operator_client,
+        BALANCES,
+        "top_up",
+        selected,
+        step="choose",
+        batch_id=batch_id,
+        preset="5000000",
+        reason="promo",
+    )
+    assert "2 users" in review.content.decode() and "10,000,000 credits ($10.00)" in review.content.decode()
+    assert credits_of(alice) == 1_000_000, "nothing changes before confirmation"
+    done = post_action(
+        operator_client, BALANCES, "top_up", selected, step="apply", batch_id=batch_id, preset="5000000", reason="promo"
+    )
+    assert done.status_code == 302
+    assert (credits_of(alice), credits_of(bob)) == (6_000_000, 5_000_000)
+    batch = ChangeBatch.objects.get(batch_id=batch_id)
+    assert (batch.actor, batch.source, batch.reason) == ("operator", "admin", "promo")
+    assert batch.changes.count() == 2
+
+
+def test_a_double_submit_applies_once(operator_client, mongo, alice):
+    selected = [balance_id(mongo, alice)]
+    first = post_action(operator_client, BALANCES, "top_up", selected)
+    fields = {"batch_id": first.context["form"]["batch_id"].value(), "preset": "custom", "amount": "1234"}
+    for _ in range(2):
+        post_action(operator_client, BALANCES, "top_up", selected, step="apply", **fields)
+    assert credits_of(alice) == 1_001_234
+    assert len(credit_transactions(alice)) == 1
+
+
+def test_set_balance_writes_the_difference(operator_client, mongo, alice):
+    review_and_apply(operator_client, BALANCES, "set_balance", [balance_id(mongo, alice)], amount="250000")
+    assert credits_of(alice) == 250_000
+    assert credit_transactions(alice)[0]["tokenValue"] == -750_000
+
+
+def test_users_without_a_balance_are_creditable_from_the_users_list(operator_client, mongo):
+    carol = create_user("carol@example.com")
+    review_and_apply(operator_client, USERS, "top_up", [carol], preset="1000000")
+    assert credits_of(carol) == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"preset": "custom", "amount": "1.5"}, "whole number"),
+        ({"preset": "custom", "amount": "-3"}, "at least 1"),
+        ({"preset": "custom", "amount": "0"}, "at least 1"),
+        ({"preset": "custom", "amount": "2000000000"}, "at most 1,000,000,000"),
+        ({"preset": "custom", "amount": ""}, "whole number"),
+    ],
+)
+def test_bad_amounts_are_form_errors_and_change_nothing(operator_client, mongo, alice, fields, error):
+    selected = [balance_id(mongo, alice)]
+    response = post_action(operator_client, BALANCES, "top_up", selected, step="apply", batch_id="b", **fields)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert credits_of(alice) == 1_000_000 and not ChangeBatch.objects.exists()
+
+
+@override_settings(BULK_CONFIRM_THRESHOLD=2)
+def test_large_batches_require_typing_the_count(admin_client, mongo):
+    users = [create_user(f"u{i}@example.com", 0) for i in range(3)]
+    fields = {"batch_id": "typed", "preset": "1000000", "select_across": "1"}
+    untyped = post_action(admin_client, USERS, "top_up", users[:1], step="apply", **fields)
+    assert "Type 3 to confirm" in untyped.content.decode()
+    assert all(credits_of(u) == 0 for u in users)
+    post_action(admin_client, USERS, "top_up", users[:1], step="apply", confirm_count="3", **fields)
+    assert all(credits_of(u) == 1_000_000 for u in users)
+
+
+def test_all_matching_the_filter_means_the_filter(admin_client, mongo, alice, bob):
+    url = f"{BALANCES}?credits=zero"
+    review_and_apply(admin_client, url, "top_up", [balance_id(mongo, bob)], preset="1000000", select_across="1")
+    assert (credits_of(alice), credits_of(bob)) == (1_000_000, 1_000_000)
+
+
+def test_only_superusers_set_all_matching(operator_client, mongo, alice):
+    response = post_action(
+        operator_client,
+        BALANCES,
+        "set_balance",
+        [balance_id(mongo, alice)],
+        select_across="1",
+        step="apply",
+        batch_id="x",
+        amount="0",
+    )
+    assert response.status_code == 302
+    assert credits_of(alice) == 1_000_000
+    assert not BalanceChange.objects.exists()
+
+
+def test_viewers_cannot_change_balances(viewer_client, mongo, alice):
+    page = viewer_client.get(BALANCES)
+    assert page.status_code == 200
+    assert "top_up" not in page.content.decode()
+    post_action(
+        viewer_client, BALANCES, "top_up", [balance_id(mongo, alice)], step="apply", batch_id="v", preset="1000000"
+    )
+    assert credits_of(alice) == 1_000_000
+    assert (
+        viewer_client.post(f"{BALANCES}{balance_id(mongo, alice)}/change/", {"refill_amount": "5"}).status_code == 403
+    )
