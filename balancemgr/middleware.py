@@ -4,6 +4,15 @@ from pymongo.errors import ConnectionFailure
 from balancemgr.mongo import describe_mongo_error
 
 
+def connection_failure_behind(exception: BaseException | None) -> ConnectionFailure | None:
+    """The pymongo connection failure behind an exception (the ORM wraps it in DatabaseError)."""
+    while exception is not None:
+        if isinstance(exception, ConnectionFailure):
+            return exception
+        exception = exception.__cause__
+    return None
+
+
 class MongoUnavailableMiddleware:
     """Turns an unreachable LibreChat MongoDB into one clear line instead of a stack trace."""
 
@@ -14,7 +23,8 @@ class MongoUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, ConnectionFailure):
+        failure = connection_failure_behind(exception)
+        if failure is None:
             return None
-        context = {"reason": describe_mongo_error(exception), "title": "LibreChat database unavailable"}
+        context = {"reason": describe_mongo_error(failure), "title": "LibreChat database unavailable"}
         return TemplateResponse(request, "mongo_unavailable.html", context, status=503).render()

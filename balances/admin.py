@@ -1,17 +1,16 @@
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from balancemgr.mongo import librechat_db
 from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
 from balances.credits import format_credits, format_usd
 from balances.history import user_history_context
 from balances.models import Balance, LibreChatUser, Transaction
+from balances.queries import earliest_balances, search_user_ids
 from balances.resources import BalanceExportResource
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
@@ -21,27 +20,13 @@ REFILL_NOTE = (
 )
 
 
-def earliest_balance_ids(user_ids) -> dict:
-    """{user id: the `_id` of the balance document LibreChat uses (the earliest)} in one query."""
-    pipeline = [{"$match": {"user": {"$in": list(user_ids)}}}, {"$group": {"_id": "$user", "first": {"$min": "$_id"}}}]
-    return {row["_id"]: row["first"] for row in librechat_db().balances.aggregate(pipeline)}
-
-
-def search_users(term: str) -> list:
-    """Ids of users whose name, username or email contains `term` (case-insensitive)."""
-    found = LibreChatUser.objects.filter(
-        Q(email__icontains=term) | Q(name__icontains=term) | Q(username__icontains=term)
-    )
-    return list(found.values_list("id", flat=True))
-
-
 class BalanceChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
-        earliest = earliest_balance_ids({balance.user_id for balance in page})
+        earliest = earliest_balances({balance.user_id for balance in page})
         for balance in page:
-            balance.is_duplicate = earliest.get(balance.user_id, balance.pk) != balance.pk
+            balance.is_duplicate = earliest.get(balance.user_id, {}).get("_id", balance.pk) != balance.pk
         self.result_list = page
 
 
@@ -49,13 +34,9 @@ class UserChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
-        firsts = earliest_balance_ids(user.pk for user in page)
-        credits = {
-            doc["_id"]: doc.get("tokenCredits")
-            for doc in librechat_db().balances.find({"_id": {"$in": list(firsts.values())}}, {"tokenCredits": 1})
-        }
+        balances = earliest_balances(user.pk for user in page)
         for user in page:
-            user.credits = credits.get(firsts.get(user.pk))
+            user.credits = balances.get(user.pk, {}).get("tokenCredits")
         self.result_list = page
 
 
@@ -89,7 +70,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(user_id__in=search_users(term)), False
+        return queryset.filter(user_id__in=search_user_ids(term)), False
 
     def get_export_queryset(self, request):
         return super().get_export_queryset(request).select_related("user")

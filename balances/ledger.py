@@ -31,6 +31,7 @@ from balancemgr.mongo import librechat_db
 from balances.credits import format_credits
 from balances.documents import credits_transaction
 from balances.models import LibreChatUser
+from balances.queries import earliest_balances
 
 Kind = ChangeBatch.Kind
 Status = BalanceChange.Status
@@ -166,7 +167,7 @@ def planned_delta(kind: str, amount_credits: int, user_ids: list[ObjectId]) -> f
         return amount_credits * len(user_ids)
     total = 0.0
     for chunk in _chunks(user_ids, 1000):
-        balances = _earliest_balances(chunk)
+        balances = earliest_balances(chunk)
         for user_id in chunk:
             current = balances.get(user_id, {}).get("tokenCredits", 0)
             if isinstance(current, int | float):
@@ -248,21 +249,12 @@ def _existing_transaction_ids(transaction_ids: list[str]) -> set[str]:
     return {str(document["_id"]) for document in cursor}
 
 
-def _earliest_balances(user_ids: list[ObjectId]) -> dict[ObjectId, dict]:
-    """Each user's balance document; older installs hold duplicates and the earliest one counts."""
-    balances: dict[ObjectId, dict] = {}
-    cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, {"user": 1, "tokenCredits": 1})
-    for document in cursor.sort("_id", 1):
-        balances.setdefault(document["user"], document)
-    return balances
-
-
 def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: BatchOutcome) -> None:
     if not changes:
         return
     database = librechat_db()
     user_ids = [ObjectId(change.librechat_user_id) for change in changes]
-    balances = _earliest_balances(user_ids)
+    balances = earliest_balances(user_ids)
     writable = []
     for change, user_id in zip(changes, user_ids, strict=True):
         current = balances.get(user_id, {}).get("tokenCredits", 0)

@@ -42,7 +42,7 @@ def test_manage_py_check_names_the_uri_in_one_line():
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=["default", "librechat"])
 def test_admin_pages_say_mongo_is_unreachable(admin_client, unreachable_mongo):
     response = admin_client.get("/admin/balances/librechatuser/")
     assert response.status_code == 503

@@ -1,0 +1,67 @@
+"""Read-side MongoDB queries shared by the admin, the ledger and the commands.
+
+Each takes a chunk of ids and answers in one round trip, so callers stay constant per page
+or per batch whatever the install's size.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bson import ObjectId
+from django.db.models import Q
+
+from balancemgr.mongo import librechat_db
+from balances.models import LibreChatUser
+
+SPENDING_TOKEN_TYPES = ["prompt", "completion"]
+
+
+def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
+    """{user id: the balance document LibreChat uses}; older installs hold duplicates and the earliest counts."""
+    balances: dict[ObjectId, dict] = {}
+    cursor = librechat_db().balances.find({"user": {"$in": list(user_ids)}}, {"user": 1, "tokenCredits": 1})
+    for document in cursor.sort("_id", 1):
+        balances.setdefault(document["user"], document)
+    return balances
+
+
+def search_user_ids(term: str) -> list[ObjectId]:
+    """Ids of users whose name, username or email contains `term`, ignoring case."""
+    found = LibreChatUser.objects.filter(
+        Q(email__icontains=term) | Q(name__icontains=term) | Q(username__icontains=term)
+    )
+    return list(found.values_list("id", flat=True))
+
+
+@dataclass
+class Activity:
+    last_transaction_at: datetime | None = None
+    tokens_used: int = 0
+    spent_credits: float = 0.0
+
+
+def spending_by_user(user_ids: Iterable[ObjectId] | None = None, since: datetime | None = None) -> dict:
+    """{user id: Activity}: last transaction, tokens and credits spent (spending rows are negative)."""
+    match: dict = {}
+    if user_ids is not None:
+        match["user"] = {"$in": list(user_ids)}
+    if since is not None:
+        # transactions have no createdAt index; the _id index orders rows by creation time.
+        match["_id"] = {"$gte": ObjectId.from_datetime(since)}
+    is_spending = {"$in": ["$tokenType", SPENDING_TOKEN_TYPES]}
+    pipeline = [
+        {"$match": match},
+        {
+            "$group": {
+                "_id": "$user",
+                "last": {"$max": "$createdAt"},
+                "tokens": {"$sum": {"$cond": [is_spending, {"$abs": "$rawAmount"}, 0]}},
+                "spent": {"$sum": {"$cond": [is_spending, {"$abs": "$tokenValue"}, 0]}},
+            }
+        },
+    ]
+    return {
+        row["_id"]: Activity(row["last"], int(row["tokens"] or 0), float(row["spent"] or 0))
+        for row in librechat_db().transactions.aggregate(pipeline, allowDiskUse=True)
+    }
