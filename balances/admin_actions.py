@@ -55,7 +55,7 @@ def change_credits(model_admin, request, queryset, kind: str):
         model_admin.message_user(request, "No LibreChat users are selected.", messages.WARNING)
         return None
     amount = form.cleaned_data["amount_credits"]
-    plan = {"user_count": len(user_ids), "delta_credits": planned_delta(kind, amount, user_ids)}
+    plan = {"user_count": len(user_ids), "delta_credits": planned_delta(kind, ((u, amount) for u in user_ids))}
     needs_typed_count = len(user_ids) > settings.BULK_CONFIRM_THRESHOLD
     if step == "choose" or (needs_typed_count and form.cleaned_data.get("confirm_count") != len(user_ids)):
         if step == "apply":

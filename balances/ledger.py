@@ -161,17 +161,21 @@ def change_one(
     return change
 
 
-def planned_delta(kind: str, amount_credits: int, user_ids: list[ObjectId]) -> float:
-    """The total change a batch would make right now, for a confirmation page or a --dry-run plan."""
-    if kind == Kind.ADD:
-        return amount_credits * len(user_ids)
+def planned_delta(kind: str, amounts_by_user: Iterable[tuple[ObjectId, int]]) -> float:
+    """The total change a batch would make right now, for a confirmation page or a dry-run plan."""
     total = 0.0
-    for chunk in _chunks(user_ids, 1000):
-        balances = earliest_balances(chunk)
-        for user_id in chunk:
+    for chunk in _chunks(amounts_by_user, 1000):
+        balances = {} if kind == Kind.ADD else earliest_balances(user_id for user_id, _ in chunk)
+        for user_id, amount in chunk:
             current = balances.get(user_id, {}).get("tokenCredits", 0)
-            if isinstance(current, int | float):
-                total += amount_credits - current if kind == Kind.SET else max(0, amount_credits - current)
+            if not isinstance(current, int | float):
+                continue
+            if kind == Kind.ADD:
+                total += amount
+            elif kind == Kind.SET:
+                total += amount - current
+            else:
+                total += max(0, amount - current)
     return total
 
 

@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from audit.models import ImportRow
+from balances.credit_rows import check_credit_row, known_user_ids
 from balances.credits import format_usd
-from balances.ledger import Kind, clean_amount, targets_for_emails
+from balances.ledger import Kind
 from balances.models import Balance
 
 
@@ -79,23 +80,14 @@ class CreditImportResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         if "email" not in (dataset.headers or []) or "amount" not in dataset.headers:
             raise ValidationError("The file needs the columns email and amount (reason is optional).")
-        targets, _, _ = targets_for_emails(str(email or "") for email in dataset["email"])
-        self.user_ids_by_email = {target.email: target.user_id for target in targets}
+        self.user_ids_by_email = known_user_ids(dataset["email"])
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
-        errors = {}
-        instance.email = (instance.email or "").strip().lower()
+        instance.email, instance.amount_credits, errors = check_credit_row(
+            instance.email, instance.amount_credits, self.mode, self.user_ids_by_email, self.seen_emails
+        )
         instance.batch_id = self.batch_id
-        if instance.email not in self.user_ids_by_email:
-            errors["email"] = f"No single LibreChat user has the email {instance.email!r}."
-        elif instance.email in self.seen_emails:
-            errors["email"] = f"{instance.email} appears more than once in the file."
-        self.seen_emails.add(instance.email)
-        try:
-            instance.amount_credits = clean_amount(instance.amount_credits or "", self.mode)
-        except ValidationError as exc:
-            errors["amount"] = exc.messages[0]
         instance.reason = instance.reason or ""
         if errors:
             raise ValidationError(errors)

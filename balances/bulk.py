@@ -1,0 +1,47 @@
+"""Choosing the users of a bulk change from the command line."""
+
+from pathlib import Path
+
+from balancemgr.mongo import librechat_db
+from balances.credit_rows import read_credit_csv
+from balances.ledger import Target, targets_for_emails, targets_for_user_ids
+from balances.models import LibreChatUser
+from balances.queries import earliest_balances
+
+
+def targets_below(threshold_credits: int) -> list[Target]:
+    """Users whose balance (their earliest balance document) is below the threshold."""
+    candidates = librechat_db().balances.distinct("user", {"tokenCredits": {"$lt": threshold_credits}})
+    balances = earliest_balances(candidates)
+    below = [
+        user_id
+        for user_id in candidates
+        if isinstance(credits := balances.get(user_id, {}).get("tokenCredits"), int | float)
+        and credits < threshold_credits
+    ]
+    return list(targets_for_user_ids(below))
+
+
+def targets_with_role(role: str | None) -> list[Target]:
+    """Every user, or every user with `role`, ordered by email."""
+    users = LibreChatUser.objects.order_by("email")
+    if role:
+        users = users.filter(role=role)
+    return [Target(user_id, email or "") for user_id, email in users.values_list("id", "email").iterator(2000)]
+
+
+def targets_from_emails_file(path: Path) -> tuple[list[Target], list[str]]:
+    """(targets, errors) from one email per line; blank lines and # comments are skipped."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    emails = [line for line in lines if line and not line.startswith("#")]
+    if not emails:
+        return [], [f"{path} lists no emails."]
+    targets, unknown, ambiguous = targets_for_emails(emails)
+    errors = [f"unknown email: {email}" for email in unknown]
+    errors += [f"several users (tenants) have the email: {email}" for email in ambiguous]
+    return targets, errors
+
+
+def targets_from_csv(path: Path, mode: str) -> tuple[list[Target], list[str]]:
+    with path.open(newline="", encoding="utf-8-sig") as stream:
+        return read_credit_csv(stream, mode)

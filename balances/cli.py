@@ -1,0 +1,170 @@
+"""What the balance commands share: who is acting, prompts, exit codes and streamed output."""
+
+import csv
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+
+from audit.models import ChangeBatch
+from balances.credits import format_credits, format_usd
+from balances.ledger import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
+
+# Exit codes, documented in each command's help and in the README.
+EXIT_BAD_INPUT = 1
+EXIT_PARTIAL = 2
+OUTPUT_FORMATS = ["table", "csv", "json"]
+
+
+def os_actor() -> str:
+    """The audit actor for the command line: the operating-system user running the command."""
+    try:
+        return f"{getpass.getuser()} (cli)"
+    except (KeyError, OSError):
+        return "unknown (cli)"
+
+
+def bad_input(message: str) -> CommandError:
+    return CommandError(message, returncode=EXIT_BAD_INPUT)
+
+
+def ask_if_missing(value: str | None, prompt: str, stdin=None) -> str:
+    """The value, or an answer typed at a terminal; never prompts when stdin is not a terminal."""
+    stdin = stdin or sys.stdin
+    if value not in (None, ""):
+        return value
+    if not stdin.isatty():
+        raise bad_input(f"{prompt} is required (no terminal to ask on).")
+    sys.stderr.write(f"{prompt}: ")
+    sys.stderr.flush()
+    return stdin.readline().strip()
+
+
+def confirm_on_terminal(question: str, stdin=None) -> bool:
+    stdin = stdin or sys.stdin
+    if not stdin.isatty():
+        raise bad_input("Refusing to apply without confirmation: pass --yes when not on a terminal.")
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return stdin.readline().strip().lower() in ("y", "yes")
+
+
+def one_target(email: str) -> Target:
+    targets, unknown, ambiguous = targets_for_emails([email])
+    if unknown:
+        raise bad_input(f"No LibreChat user has the email {email!r}.")
+    if ambiguous:
+        raise bad_input(f"Several LibreChat users (tenants) have the email {email!r}; refusing to guess.")
+    return targets[0]
+
+
+def change_one_from_command(command, kind: str, email: str | None, amount: str | None, reason: str) -> None:
+    """add_balance and set_balance: one user, through the ledger, printing before, delta and after."""
+    email = ask_if_missing(email, "Email")
+    amount = ask_if_missing(amount, "Amount (credits)")
+    try:
+        amount_credits = clean_amount(amount, kind)
+    except ValidationError as exc:
+        raise bad_input(exc.messages[0]) from exc
+    target = one_target(email)
+    try:
+        change = change_one(
+            target,
+            kind=kind,
+            amount_credits=amount_credits,
+            source=ChangeBatch.Source.CLI,
+            actor=os_actor(),
+            reason=reason,
+        )
+    except LedgerError as exc:
+        raise CommandError(str(exc), returncode=EXIT_PARTIAL) from exc
+    before = "no balance" if change.before_credits is None else format_credits(change.before_credits)
+    command.stdout.write(
+        f"{target.email}: before {before}, delta {format_credits(change.delta_credits)}, "
+        f"after {format_credits(change.after_credits)} ({format_usd(change.after_credits)})"
+    )
+
+
+def report_batch(command, outcome: BatchOutcome) -> None:
+    """Print what a batch did; a partial failure lists what was not applied and exits 2."""
+    command.stdout.write(
+        f"Applied to {len(outcome.applied)} users, total change {format_credits(outcome.delta_credits)} credits "
+        f"({format_usd(outcome.delta_credits)}); {len(outcome.already_applied)} already had this batch."
+    )
+    problems = outcome.failed + outcome.needs_review
+    for change in problems:
+        command.stderr.write(f"NOT APPLIED {change.email}: {change.get_status_display()}: {change.error}")
+    if problems:
+        raise CommandError(
+            f"{len(problems)} users were not changed. Fix the cause and re-run with --batch-id "
+            f"{outcome.batch.batch_id} to apply only what is missing.",
+            returncode=EXIT_PARTIAL,
+        )
+
+
+def progress_printer(total: int, stream=None) -> Callable[[int], None] | None:
+    """A progress bar on a terminal (stderr), nothing in cron or a pipe."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        filled = int(30 * done / max(total, 1))
+        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return advance
+
+
+def write_rows(stream, rows: Iterable[dict], columns: list[str], output_format: str) -> int:
+    """Stream rows as an aligned table, CSV or one JSON array; returns how many were written."""
+    writers = {"table": _write_table, "csv": _write_csv, "json": _write_json}
+    return writers[output_format](stream, rows, columns)
+
+
+def _write_csv(stream, rows: Iterable[dict], columns: list[str]) -> int:
+    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({key: _plain(row.get(key)) for key in columns})
+        count += 1
+    return count
+
+
+def _write_json(stream, rows: Iterable[dict], columns: list[str]) -> int:
+    count = 0
+    stream.write("[")
+    for row in rows:
+        stream.write(("\n" if count == 0 else ",\n") + json.dumps({key: row.get(key) for key in columns}, default=str))
+        count += 1
+    stream.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _write_table(stream, rows: Iterable[dict], columns: list[str]) -> int:
+    # Fixed widths: a streamed table cannot measure rows it has not read yet.
+    widths = {column: 32 if column in ("email", "name") else max(len(column), 12) for column in columns}
+    stream.write("  ".join(column.ljust(widths[column]) for column in columns).rstrip() + "\n")
+    count = 0
+    for row in rows:
+        stream.write("  ".join(str(_plain(row.get(c))).ljust(widths[c]) for c in columns).rstrip() + "\n")
+        count += 1
+    return count
+
+
+def _plain(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

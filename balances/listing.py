@@ -1,0 +1,110 @@
+"""The rows of `list_balances`, streamed in chunks so a 100,000-user install is never all in memory."""
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from bson import ObjectId
+
+from balancemgr.mongo import librechat_db
+from balances.credits import usd_from_credits
+from balances.queries import Activity, earliest_balances, spending_by_user
+
+COLUMNS = ["email", "name", "role", "credits", "usd", "last_transaction", "tokens_used"]
+SORTS = ["credits", "email", "last-activity"]
+CHUNK = 1000
+
+
+def balance_rows(
+    *,
+    below: int | None = None,
+    above: int | None = None,
+    role: str | None = None,
+    no_balance: bool = False,
+    sort: str = "credits",
+) -> Iterator[dict]:
+    """Rows for users with a balance document (or, with `no_balance`, for those without one)."""
+    if no_balance:
+        ordered_ids = _users_without_balance(role)
+    elif sort == "credits":
+        ordered_ids = _ids_by_credits(below, above)
+    elif sort == "email":
+        ordered_ids = _ids_by_email(role)
+    else:
+        ordered_ids = _ids_by_last_activity()
+    seen: set[ObjectId] = set()
+    for chunk in _chunks(ordered_ids):
+        # Users with duplicate balance documents come up twice when listing by credits.
+        chunk = [user_id for user_id in dict.fromkeys(chunk) if user_id not in seen]
+        seen.update(chunk)
+        yield from _rows_for(chunk, below=below, above=above, role=role, no_balance=no_balance)
+
+
+def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> Iterator[dict]:
+    database = librechat_db()
+    users = {u["_id"]: u for u in database.users.find({"_id": {"$in": user_ids}}, {"email": 1, "name": 1, "role": 1})}
+    balances = earliest_balances(user_ids)
+    activity = spending_by_user(user_ids)
+    for user_id in user_ids:
+        user = users.get(user_id)
+        if user is None or (role and user.get("role") != role):
+            continue
+        if no_balance != (user_id not in balances):
+            continue
+        credits = balances.get(user_id, {}).get("tokenCredits")
+        if not no_balance and not _within(credits, below, above):
+            continue
+        spent = activity.get(user_id, Activity())
+        yield {
+            "email": user.get("email"),
+            "name": user.get("name"),
+            "role": user.get("role"),
+            "credits": None if credits is None else round(credits),
+            "usd": None if credits is None else str(usd_from_credits(credits)),
+            "last_transaction": spent.last_transaction_at,
+            "tokens_used": spent.tokens_used,
+        }
+
+
+def _within(credits, below: int | None, above: int | None) -> bool:
+    if not isinstance(credits, int | float):
+        return below is None and above is None
+    return (below is None or credits < below) and (above is None or credits > above)
+
+
+def _credit_filter(below: int | None, above: int | None) -> dict:
+    bounds = {}
+    if below is not None:
+        bounds["$lt"] = below
+    if above is not None:
+        bounds["$gt"] = above
+    return {"tokenCredits": bounds} if bounds else {}
+
+
+def _ids_by_credits(below, above) -> Iterator[ObjectId]:
+    cursor = librechat_db().balances.find(_credit_filter(below, above), {"user": 1})
+    yield from (doc["user"] for doc in cursor.sort([("tokenCredits", -1), ("_id", 1)]).batch_size(CHUNK))
+
+
+def _ids_by_email(role: str | None) -> Iterator[ObjectId]:
+    cursor = librechat_db().users.find({"role": role} if role else {}, {"_id": 1})
+    yield from (doc["_id"] for doc in cursor.sort([("email", 1), ("_id", 1)]).batch_size(CHUNK))
+
+
+def _ids_by_last_activity() -> Iterator[ObjectId]:
+    # Every user's last transaction has to be known before the first row: this holds one
+    # small record per active user, not the rows.
+    activity = spending_by_user()
+    active = sorted(activity, key=lambda user_id: activity[user_id].last_transaction_at or 0, reverse=True)
+    yield from active
+    yield from (user_id for user_id in _ids_by_email(None) if user_id not in activity)
+
+
+def _users_without_balance(role: str | None) -> Iterator[ObjectId]:
+    with_balance = set(librechat_db().balances.distinct("user"))
+    yield from (user_id for user_id in _ids_by_email(role) if user_id not in with_balance)
+
+
+def _chunks(ids: Iterable[ObjectId]) -> Iterator[list[ObjectId]]:
+    iterator = iter(ids)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk

@@ -1,0 +1,110 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand
+
+from audit.models import ChangeBatch
+from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
+from balances.cli import bad_input, confirm_on_terminal, os_actor, progress_printer, report_batch
+from balances.credits import format_credits, format_usd
+from balances.ledger import Kind, LedgerError, apply_batch, clean_amount, open_batch, planned_delta
+
+OPERATIONS = {"add": Kind.ADD, "set": Kind.SET, "top_up_to": Kind.TOP_UP_TO}
+
+
+class Command(BaseCommand):
+    help = (
+        "Change many LibreChat balances as one audited batch. Choose users with --all, --below, --role, "
+        "--emails-file or --csv (email,amount[,reason]; amounts per row, --mode add|set), and the change "
+        "with --add, --set or --top-up-to. Shows the plan and asks before applying unless --yes. "
+        "Re-running with the same --batch-id applies only what is missing. "
+        "Exit codes: 0 done, 1 bad input or nothing matched (nothing applied), 2 partly applied."
+    )
+
+    def add_arguments(self, parser):
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--all", action="store_true", dest="all_users", help="Every LibreChat user.")
+        who.add_argument("--below", type=int, metavar="N", help="Users whose balance is below N credits.")
+        who.add_argument("--role", choices=["USER", "ADMIN"], help="Users with this role.")
+        who.add_argument("--emails-file", type=Path, metavar="F", help="One email per line.")
+        who.add_argument("--csv", type=Path, metavar="F", help="CSV with email,amount[,reason] per row.")
+        what = parser.add_mutually_exclusive_group()
+        what.add_argument("--add", metavar="N", help="Add N credits to each balance.")
+        what.add_argument("--set", metavar="N", help="Set each balance to N credits.")
+        what.add_argument("--top-up-to", metavar="N", dest="top_up_to", help="Raise balances below N to N.")
+        parser.add_argument("--mode", choices=["add", "set"], help="With --csv: add or set each row's amount.")
+        parser.add_argument("--reason", default="", help="Why, for the audit history.")
+        parser.add_argument("--dry-run", action="store_true", help="Show the plan and change nothing.")
+        parser.add_argument("--yes", action="store_true", help="Apply without asking.")
+        parser.add_argument("--batch-size", type=int, default=None, help="Users per database round trip.")
+        parser.add_argument("--batch-id", help="Resume (or name) a batch; the same id never applies twice.")
+
+    def handle(self, *args, **options):
+        if options["batch_size"] is not None and options["batch_size"] < 1:
+            raise bad_input("--batch-size must be at least 1.")
+        kind, amount = self.operation(options)
+        targets = self.targets(options, kind)
+        if not targets:
+            raise bad_input("No users matched.")
+        delta = planned_delta(
+            kind, ((t.user_id, amount if t.amount_credits is None else t.amount_credits) for t in targets)
+        )
+        self.stdout.write(
+            f"Plan: {ChangeBatch.Kind(kind).label} for {len(targets)} users, total change "
+            f"{format_credits(delta)} credits ({format_usd(delta)})."
+        )
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was changed.")
+            return
+        if not options["yes"] and not confirm_on_terminal("Apply?"):
+            raise bad_input("Not applied.")
+        try:
+            batch = open_batch(
+                kind=kind,
+                amount_credits=amount,
+                source=ChangeBatch.Source.CLI,
+                actor=os_actor(),
+                reason=options["reason"],
+                batch_id=options["batch_id"],
+            )
+        except LedgerError as exc:
+            raise bad_input(str(exc)) from exc
+        self.stdout.write(f"Batch {batch.batch_id} (re-run with --batch-id {batch.batch_id} to resume).")
+        outcome = apply_batch(batch, targets, chunk_size=options["batch_size"], progress=progress_printer(len(targets)))
+        report_batch(self, outcome)
+
+    def operation(self, options) -> tuple[str, int | None]:
+        """(kind, amount); with --csv the amount is None because every row carries its own."""
+        chosen = [name for name in OPERATIONS if options[name] is not None]
+        if options["csv"]:
+            if chosen:
+                raise bad_input("--csv carries its own amounts: use --mode add|set instead of --add/--set/--top-up-to.")
+            return (Kind.SET if options["mode"] == "set" else Kind.ADD), None
+        if options["mode"]:
+            raise bad_input("--mode goes with --csv only.")
+        if not chosen:
+            raise bad_input("Say what to do: --add N, --set N or --top-up-to N.")
+        kind = OPERATIONS[chosen[0]]
+        try:
+            return kind, clean_amount(options[chosen[0]], kind)
+        except ValidationError as exc:
+            raise bad_input(f"--{chosen[0].replace('_', '-')}: {exc.messages[0]}") from exc
+
+    def targets(self, options, kind: str) -> list:
+        errors: list[str] = []
+        try:
+            if options["all_users"] or options["role"]:
+                targets = targets_with_role(options["role"])
+            elif options["below"] is not None:
+                targets = targets_below(options["below"])
+            elif options["emails_file"]:
+                targets, errors = targets_from_emails_file(options["emails_file"])
+            else:
+                targets, errors = targets_from_csv(options["csv"], kind)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise bad_input(f"Cannot read the file: {exc}") from exc
+        if errors:
+            for error in errors:
+                self.stderr.write(error)
+            raise bad_input(f"{len(errors)} problems in the input; nothing was applied.")
+        return targets

@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+
+from balances.cli import OUTPUT_FORMATS, bad_input, write_rows
+from balances.listing import COLUMNS, SORTS, balance_rows
+
+
+class Command(BaseCommand):
+    help = (
+        "List LibreChat balances: email, name, role, credits, USD, last transaction and tokens used. "
+        "Streams, so large installs do not load every user at once. --sort credits lists the highest "
+        "balance first, last-activity the most recent first. Exit codes: 0 rows listed, 1 bad input or "
+        "nothing matched."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--below", type=int, help="Only balances below this many credits.")
+        parser.add_argument("--above", type=int, help="Only balances above this many credits.")
+        parser.add_argument("--role", choices=["USER", "ADMIN"], help="Only users with this role.")
+        parser.add_argument("--no-balance", action="store_true", help="Only users without a balance document.")
+        parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table", dest="output_format")
+        parser.add_argument("--sort", choices=SORTS, default="credits")
+
+    def handle(self, *args, below, above, role, no_balance, output_format, sort, **options):
+        if no_balance and (below is not None or above is not None):
+            raise bad_input("--no-balance lists users without a balance; it cannot be combined with --below/--above.")
+        if below is not None and above is not None and above >= below:
+            raise bad_input("--above must be lower than --below.")
+        rows = balance_rows(below=below, above=above, role=role, no_balance=no_balance, sort=sort)
+        if write_rows(self.stdout, rows, COLUMNS, output_format) == 0:
+            raise bad_input("No users matched.")

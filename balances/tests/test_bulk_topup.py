@@ -1,0 +1,168 @@
+"""`bulk_topup`: plan, confirm, apply as one batch; resumable; bad input applies nothing."""
+
+import io
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import BalanceChange, ChangeBatch
+from balances.testing import create_user, credit_transactions, credits_of
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def bulk(*args) -> str:
+    out = io.StringIO()
+    call_command("bulk_topup", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def exit_code_of(*args) -> tuple[int, str]:
+    err = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("bulk_topup", *args, stdout=io.StringIO(), stderr=err)
+    return raised.value.returncode, f"{raised.value} {err.getvalue()}"
+
+
+@pytest.fixture
+def people(mongo):
+    return {
+        "alice": create_user("alice@example.com", 500_000),
+        "bob": create_user("bob@example.com", 3_000_000, role="ADMIN"),
+        "carol": create_user("carol@example.com"),
+    }
+
+
+def test_add_to_all_users_is_one_audited_batch(people):
+    output = bulk("--all", "--add", "1000000", "--yes", "--reason", "new month")
+    assert "Plan: add credits for 3 users, total change 3,000,000 credits ($3.00)" in output
+    assert [credits_of(people[n]) for n in ("alice", "bob", "carol")] == [1_500_000, 4_000_000, 1_000_000]
+    batch = ChangeBatch.objects.get()
+    assert (batch.source, batch.reason, batch.changes.count()) == ("cli", "new month", 3)
+
+
+def test_dry_run_changes_nothing(people, mongo):
+    output = bulk("--all", "--set", "0", "--dry-run")
+    assert "total change -3,500,000 credits" in output and "Dry run" in output
+    assert credits_of(people["alice"]) == 500_000
+    assert mongo.transactions.count_documents({}) == 0 and not ChangeBatch.objects.exists()
+
+
+def test_top_up_to_raises_only_users_below(people):
+    bulk("--below", "1000000", "--top-up-to", "1000000", "--yes")
+    assert (credits_of(people["alice"]), credits_of(people["bob"])) == (1_000_000, 3_000_000)
+    assert credits_of(people["carol"]) is None, "users without a balance document are not 'below'"
+
+
+def test_role_selection(people):
+    bulk("--role", "ADMIN", "--add", "5", "--yes")
+    assert credits_of(people["bob"]) == 3_000_005 and credits_of(people["alice"]) == 500_000
+
+
+def test_emails_file(people, tmp_path):
+    emails = tmp_path / "emails.txt"
+    emails.write_text("# support list\nALICE@example.com\n\ncarol@example.com\n")
+    bulk("--emails-file", str(emails), "--add", "10", "--yes")
+    assert (credits_of(people["alice"]), credits_of(people["carol"])) == (500_010, 10)
+
+
+def test_csv_rows_carry_their_own_amounts_and_reasons(people, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("email,amount,reason\nalice@example.com,100,refund\nbob@example.com,0,\n")
+    output = bulk("--csv", str(rows), "--mode", "set", "--yes")
+    assert "set balance for 2 users" in output
+    assert (credits_of(people["alice"]), credits_of(people["bob"])) == (100, 0)
+    assert BalanceChange.objects.get(email="alice@example.com").reason == "refund"
+
+
+def test_it_asks_on_a_terminal_and_a_no_applies_nothing(people, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    code, _ = exit_code_of("--all", "--add", "5")
+    assert code == 1 and credits_of(people["alice"]) == 500_000
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    bulk("--all", "--add", "5")
+    assert credits_of(people["alice"]) == 500_005
+
+
+def test_without_a_terminal_it_requires_yes(people):
+    code, message = exit_code_of("--all", "--add", "5")
+    assert code == 1 and "--yes" in message
+    assert credits_of(people["alice"]) == 500_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--all", "--add", "-5"], "at least 1"),
+        (["--all", "--add", "abc"], "whole number"),
+        (["--all", "--set", "1.5"], "whole number"),
+        (["--all"], "Say what to do"),
+        (["--all", "--mode", "set", "--add", "5"], "--mode goes with --csv only"),
+        (["--all", "--add", "5", "--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--below", "1", "--add", "5", "--yes"], "No users matched"),
+        (["--emails-file", "/nonexistent/list.txt", "--add", "5"], "Cannot read the file"),
+    ],
+)
+def test_bad_input_exits_1_and_applies_nothing(people, args, message):
+    code, text = exit_code_of(*args)
+    assert code == 1 and message in text
+    assert not ChangeBatch.objects.exists()
+
+
+def test_conflicting_selectors_are_refused_by_argparse(people):
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        call_command("bulk_topup", "--all", "--role", "USER", "--add", "5", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "needs a header"),
+        ("email,amount\n", "has no rows"),
+        (
+            "email,amount\nghost@example.com,5\nalice@example.com,x\nbob@example.com,5\nbob@example.com,6\n",
+            "3 problems",
+        ),
+    ],
+)
+def test_bad_csv_files_list_their_problems_and_apply_nothing(people, tmp_path, text, message):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(text)
+    code, output = exit_code_of("--csv", str(rows), "--yes")
+    assert code == 1 and message in output
+    assert credits_of(people["bob"]) == 3_000_000 and not ChangeBatch.objects.exists()
+
+
+def test_csv_with_an_amount_flag_conflicts(people, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("email,amount\nalice@example.com,5\n")
+    code, message = exit_code_of("--csv", str(rows), "--add", "5")
+    assert code == 1 and "--csv carries its own amounts" in message
+
+
+def test_a_failure_halfway_exits_2_and_the_same_batch_id_resumes(mongo):
+    users = [create_user(f"user{i:02}@example.com", 0) for i in range(10)]
+    mongo.balances.update_one({"user": users[5]}, {"$set": {"tokenCredits": "corrupt"}})
+    code, message = exit_code_of("--all", "--add", "100", "--yes", "--batch-id", "monthly", "--batch-size", "3")
+    assert code == 2
+    assert "NOT APPLIED user05@example.com" in message and "--batch-id monthly" in message
+    assert [credits_of(u) for u in users].count(100) == 9
+
+    mongo.balances.update_one({"user": users[5]}, {"$set": {"tokenCredits": 0}})
+    output = bulk("--all", "--add", "100", "--yes", "--batch-id", "monthly", "--batch-size", "3")
+    assert "Applied to 1 users" in output and "9 already had this batch" in output
+    assert [credits_of(u) for u in users] == [100] * 10
+    assert all(len(credit_transactions(u)) == 1 for u in users)
+
+
+def test_a_batch_id_is_never_reused_for_another_amount(people):
+    bulk("--all", "--add", "5", "--yes", "--batch-id", "b1")
+    code, message = exit_code_of("--all", "--add", "6", "--yes", "--batch-id", "b1")
+    assert code == 1 and "already used" in message
+    assert credits_of(people["alice"]) == 500_005
