@@ -91,14 +91,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Hashed, compressed files once `collectstatic` has run (the Docker image does); plain files
-# from the apps before that (tests, the demo, a fresh checkout).
-COLLECTED_STATIC = (STATIC_ROOT / "staticfiles.json").exists()
+# Hashed, compressed files from collectstatic's manifest in the Docker image; plain files from
+# the apps elsewhere (tests, the demo, a fresh checkout), where no manifest exists.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if COLLECTED_STATIC
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
