@@ -9,6 +9,7 @@ from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
 from balances.credits import format_credits, format_usd
 from balances.history import user_history_context
+from balances.ledger import Target, targets_for_user_ids
 from balances.models import Balance, LibreChatUser, Transaction
 from balances.queries import earliest_balances, search_user_ids
 from balances.resources import BalanceExportResource
@@ -24,8 +25,13 @@ class BalanceChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
-        earliest = earliest_balances({balance.user_id for balance in page})
+        user_ids = {balance.user_id for balance in page}
+        # One query for the page's users; prefetch_related would filter with `$expr`, which
+        # cannot use the `_id` index.
+        users = LibreChatUser.objects.in_bulk(user_ids)
+        earliest = earliest_balances(user_ids)
         for balance in page:
+            Balance.user.field.set_cached_value(balance, users.get(balance.user_id))
             balance.is_duplicate = earliest.get(balance.user_id, {}).get("_id", balance.pk) != balance.pk
         self.result_list = page
 
@@ -60,9 +66,6 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         ("Auto-refill", {"fields": [*REFILL_FIELDS, "last_refill"], "description": REFILL_NOTE}),
     ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("user")
-
     def get_changelist(self, request, **kwargs):
         return BalanceChangeList
 
@@ -75,9 +78,9 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     def get_export_queryset(self, request):
         return super().get_export_queryset(request).select_related("user")
 
-    def user_ids_for(self, queryset):
-        user_ids = queryset.prefetch_related(None).values_list("user_id", flat=True)
-        return (user_id for user_id in user_ids.iterator(chunk_size=2000) if user_id)
+    def targets_for(self, queryset):
+        user_ids = queryset.values_list("user_id", flat=True).iterator(chunk_size=2000)
+        return targets_for_user_ids(user_id for user_id in user_ids if user_id)
 
     def has_add_permission(self, request):
         return False
@@ -145,8 +148,9 @@ class LibreChatUserAdmin(CreditActionsMixin, admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return UserChangeList
 
-    def user_ids_for(self, queryset):
-        return queryset.values_list("id", flat=True).iterator(chunk_size=2000)
+    def targets_for(self, queryset):
+        users = queryset.values_list("id", "email").iterator(chunk_size=2000)
+        return (Target(user_id, email or "") for user_id, email in users)
 
     def has_add_permission(self, request):
         return False

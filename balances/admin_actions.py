@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from audit.models import ChangeBatch
 from balances.credits import format_credits, format_usd
 from balances.forms import CreditChangeForm
-from balances.ledger import Kind, LedgerError, apply_batch, open_batch, planned_delta, targets_for_user_ids
+from balances.ledger import Kind, LedgerError, Target, apply_batch, open_batch, planned_delta
 
 
 class CreditActionsMixin:
@@ -23,7 +23,7 @@ class CreditActionsMixin:
 
     actions = ["top_up", "set_balance"]
 
-    def user_ids_for(self, queryset) -> Iterable[ObjectId]:
+    def targets_for(self, queryset) -> Iterable[Target]:
         raise NotImplementedError
 
     def has_change_credits_permission(self, request) -> bool:
@@ -50,16 +50,16 @@ def change_credits(model_admin, request, queryset, kind: str):
     form = CreditChangeForm(request.POST, kind=kind)
     if not form.is_valid():
         return render_step(model_admin, request, queryset, form, kind, "choose")
-    user_ids = list(dict.fromkeys(model_admin.user_ids_for(queryset)))
-    if not user_ids:
+    targets = list({target.user_id: target for target in model_admin.targets_for(queryset)}.values())
+    if not targets:
         model_admin.message_user(request, "No LibreChat users are selected.", messages.WARNING)
         return None
     amount = form.cleaned_data["amount_credits"]
-    plan = {"user_count": len(user_ids), "delta_credits": planned_delta(kind, ((u, amount) for u in user_ids))}
-    needs_typed_count = len(user_ids) > settings.BULK_CONFIRM_THRESHOLD
-    if step == "choose" or (needs_typed_count and form.cleaned_data.get("confirm_count") != len(user_ids)):
+    plan = {"user_count": len(targets), "delta_credits": planned_delta(kind, ((t.user_id, amount) for t in targets))}
+    needs_typed_count = len(targets) > settings.BULK_CONFIRM_THRESHOLD
+    if step == "choose" or (needs_typed_count and form.cleaned_data.get("confirm_count") != len(targets)):
         if step == "apply":
-            form.add_error("confirm_count", f"Type {len(user_ids)} to confirm.")
+            form.add_error("confirm_count", f"Type {len(targets)} to confirm.")
         return render_step(model_admin, request, queryset, form, kind, "review", plan, needs_typed_count)
     try:
         batch = open_batch(
@@ -73,7 +73,7 @@ def change_credits(model_admin, request, queryset, kind: str):
     except LedgerError as exc:
         model_admin.message_user(request, str(exc), messages.ERROR)
         return None
-    outcome = apply_batch(batch, targets_for_user_ids(user_ids))
+    outcome = apply_batch(batch, targets)
     report_outcome(model_admin, request, outcome)
     return None
 

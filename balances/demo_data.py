@@ -82,6 +82,18 @@ LAST_NAMES = [
 ]
 
 
+# The indexes LibreChat's Mongoose schemas declare on the collections we read; a demo or a
+# benchmark without them would measure collection scans LibreChat never does.
+LIBRECHAT_INDEXES = {
+    "users": ["email"],
+    "balances": ["user"],
+    "transactions": ["user", "conversationId", "model"],
+    "conversations": ["user", "conversationId"],
+    "messages": ["user", "conversationId"],
+    "agents": ["id", "author"],
+}
+
+
 @dataclass
 class DemoDataSet:
     users: list[dict]
@@ -229,6 +241,13 @@ def build_activity(
                     ),
                 )
                 written += 1
+
+
+def ensure_librechat_indexes(database) -> None:
+    """Create LibreChat's own indexes if missing (creating an existing index is a no-op)."""
+    for collection, fields in LIBRECHAT_INDEXES.items():
+        for field_name in fields:
+            database[collection].create_index(field_name)
 
 
 def demo_until(day: datetime | None = None) -> datetime:

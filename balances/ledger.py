@@ -23,6 +23,7 @@ from bson import ObjectId
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError
 
@@ -129,11 +130,12 @@ def apply_batch(
     """Apply the batch to each target once; targets it already reached are skipped."""
     outcome = BatchOutcome(batch)
     for chunk in _chunks(targets, chunk_size or settings.LEDGER_BATCH_SIZE):
-        changes = _claim(batch, chunk, outcome)
         if batch.kind == Kind.ADD:
-            _add_in_bulk(batch, changes, outcome)
+            # Read first, so each audit row is written once, complete, before MongoDB changes.
+            balances = earliest_balances(target.user_id for target in chunk)
+            _add_in_bulk(_claim(batch, chunk, outcome, balances), balances, outcome)
         else:
-            for change in changes:
+            for change in _claim(batch, chunk, outcome):
                 _compare_and_set(batch, change, outcome)
         if progress:
             progress(len(chunk))
@@ -192,10 +194,10 @@ def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], 
 
 
 def targets_for_user_ids(user_ids: Iterable[ObjectId]) -> Iterator[Target]:
-    """Targets for existing users, read in chunks; ids of deleted users are dropped."""
-    for chunk in _chunks(user_ids, 1000):
-        users = LibreChatUser.objects.filter(id__in=chunk).values_list("id", "email")
-        yield from (Target(user_id, email or "") for user_id, email in users)
+    """Targets for existing users, one query per chunk; ids of deleted users are dropped."""
+    for chunk in _chunks(user_ids, settings.LEDGER_BATCH_SIZE):
+        users = librechat_db().users.find({"_id": {"$in": chunk}}, {"email": 1}).batch_size(len(chunk))
+        yield from (Target(user["_id"], user.get("email") or "") for user in users)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -204,8 +206,13 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _claim(batch: ChangeBatch, chunk: list[Target], outcome: BatchOutcome) -> list[BalanceChange]:
-    """Pending audit rows for the targets this batch has not reached yet."""
+def _claim(
+    batch: ChangeBatch, chunk: list[Target], outcome: BatchOutcome, balances: dict | None = None
+) -> list[BalanceChange]:
+    """Pending audit rows for the targets this batch has not reached yet.
+
+    With `balances` (adds), each row already holds the before, delta and after it will have.
+    """
     unique_targets = {str(target.user_id): target for target in chunk}
     existing = {
         change.librechat_user_id: change
@@ -223,6 +230,9 @@ def _claim(batch: ChangeBatch, chunk: list[Target], outcome: BatchOutcome) -> li
         for user_id, target in unique_targets.items()
         if user_id not in existing
     ]
+    if balances is not None:
+        for change in new_changes:
+            _expect_add(change, balances)
     with transaction.atomic():
         BalanceChange.objects.bulk_create(new_changes)
     interrupted = [change for change in existing.values() if change.status == Status.PENDING]
@@ -241,9 +251,24 @@ def _claim(batch: ChangeBatch, chunk: list[Target], outcome: BatchOutcome) -> li
                 _finish(change, Status.APPLIED)
                 outcome.already_applied.append(change)
         else:
-            change.error = ""
+            change.status, change.error = Status.PENDING, ""
+            if balances is not None:
+                _expect_add(change, balances)
+            change.save()
             to_apply.append(change)
     return to_apply
+
+
+def _expect_add(change: BalanceChange, balances: dict) -> None:
+    """Fill in what adding will do, or mark the change failed when the balance is not a number."""
+    document = balances.get(ObjectId(change.librechat_user_id))
+    before = None if document is None else document.get("tokenCredits", 0)
+    if not isinstance(before, int | float | None):
+        change.status, change.error = Status.FAILED, f"tokenCredits is not a number: {before!r}"
+        return
+    change.before_credits = before
+    change.delta_credits = change.requested_credits
+    change.after_credits = (before or 0) + change.requested_credits
 
 
 def _existing_transaction_ids(transaction_ids: list[str]) -> set[str]:
@@ -253,26 +278,17 @@ def _existing_transaction_ids(transaction_ids: list[str]) -> set[str]:
     return {str(document["_id"]) for document in cursor}
 
 
-def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: BatchOutcome) -> None:
-    if not changes:
-        return
-    database = librechat_db()
-    user_ids = [ObjectId(change.librechat_user_id) for change in changes]
-    balances = earliest_balances(user_ids)
-    writable = []
-    for change, user_id in zip(changes, user_ids, strict=True):
-        current = balances.get(user_id, {}).get("tokenCredits", 0)
-        if not isinstance(current, int | float):
-            _finish(change, Status.FAILED, error=f"tokenCredits is not a number: {current!r}")
-            outcome.failed.append(change)
-        else:
-            writable.append((change, user_id))
+def _add_in_bulk(changes: list[BalanceChange], balances: dict, outcome: BatchOutcome) -> None:
+    outcome.failed += [change for change in changes if change.status == Status.FAILED]
+    writable = [change for change in changes if change.status == Status.PENDING]
     if not writable:
         return
+    database = librechat_db()
+    user_ids = [ObjectId(change.librechat_user_id) for change in writable]
     database.transactions.insert_many(
         [
             credits_transaction(user_id, change.requested_credits, transaction_id=ObjectId(change.transaction_id))
-            for change, user_id in writable
+            for change, user_id in zip(writable, user_ids, strict=True)
         ],
         ordered=False,
     )
@@ -280,30 +296,25 @@ def _add_in_bulk(batch: ChangeBatch, changes: list[BalanceChange], outcome: Batc
         UpdateOne({"_id": balances[user_id]["_id"]}, {"$inc": {"tokenCredits": change.requested_credits}})
         if user_id in balances
         else UpdateOne({"user": user_id}, {"$inc": {"tokenCredits": change.requested_credits}}, upsert=True)
-        for change, user_id in writable
+        for change, user_id in zip(writable, user_ids, strict=True)
     ]
     write_errors = {}
     try:
         database.balances.bulk_write(updates, ordered=False)
     except BulkWriteError as exc:
         write_errors = {error["index"]: error.get("errmsg", "write failed") for error in exc.details["writeErrors"]}
-        undo = [ObjectId(writable[index][0].transaction_id) for index in write_errors]
+        undo = [ObjectId(writable[index].transaction_id) for index in write_errors]
         database.transactions.delete_many({"_id": {"$in": undo}})
-    for index, (change, user_id) in enumerate(writable):
+    for index, change in enumerate(writable):
         if index in write_errors:
-            change.error = write_errors[index]
-            change.status = Status.FAILED
+            _finish(change, Status.FAILED, error=write_errors[index])
             outcome.failed.append(change)
-            continue
-        before = balances[user_id].get("tokenCredits", 0) if user_id in balances else None
-        change.before_credits = before
-        change.after_credits = (before or 0) + change.requested_credits
-        change.delta_credits = change.requested_credits
-        change.status = Status.APPLIED
-        outcome.applied.append(change)
-    BalanceChange.objects.bulk_update(
-        [change for change, _ in writable],
-        ["before_credits", "after_credits", "delta_credits", "status", "error", "updated_at"],
+        else:
+            change.status = Status.APPLIED
+            outcome.applied.append(change)
+    applied_ids = [change.librechat_user_id for change in writable if change.status == Status.APPLIED]
+    BalanceChange.objects.filter(batch=writable[0].batch, librechat_user_id__in=applied_ids).update(
+        status=Status.APPLIED, updated_at=timezone.now()
     )
 
 

@@ -20,8 +20,10 @@ SPENDING_TOKEN_TYPES = ["prompt", "completion"]
 def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
     """{user id: the balance document LibreChat uses}; older installs hold duplicates and the earliest counts."""
     balances: dict[ObjectId, dict] = {}
-    cursor = librechat_db().balances.find({"user": {"$in": list(user_ids)}}, {"user": 1, "tokenCredits": 1})
-    for document in cursor.sort("_id", 1):
+    user_ids = list(user_ids)
+    cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, {"user": 1, "tokenCredits": 1})
+    # One batch for the whole answer instead of the driver's default first batch of 101.
+    for document in cursor.sort("_id", 1).batch_size(len(user_ids) + 100):
         balances.setdefault(document["user"], document)
     return balances
 

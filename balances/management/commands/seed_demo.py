@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pymongo.errors import BulkWriteError
 
 from balancemgr.mongo import librechat_db
-from balances.demo_data import build_activity, build_people, demo_until
+from balances.demo_data import build_activity, build_people, demo_until, ensure_librechat_indexes
 
 INSERT_CHUNK = 5_000
 
@@ -37,6 +37,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Database {database.name!r} already holds users; refusing to seed. Use --force to add anyway."
             )
+        ensure_librechat_indexes(database)
         rng = random.Random(seed)
         until = demo_until(until)
         people = build_people(rng, users, until)

@@ -1,0 +1,59 @@
+"""`bulk_topup --all --add` over 20,000 and 100,000 users, each run as its own process:
+wall time ratio between the sizes (target: <= 6x, i.e. linear), MongoDB round trips (target:
+batches, not one per user) and the command's peak memory (target: under 150 MB at 100,000)."""
+
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import harness
+
+SIZES = [20_000, 100_000]
+
+
+def requests_served(database) -> int:
+    """Requests the server has answered; includes the driver's heartbeats, about one per 10 s."""
+    return database.command("serverStatus")["network"]["numRequests"]
+
+
+def run_bulk_topup(batch_id: str) -> tuple[float, int]:
+    """(wall seconds, peak resident MB) of one `manage.py bulk_topup` process."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", "bulk_topup", "--all", "--add", "1000", "--yes", "--batch-id", batch_id],
+        cwd=harness.ROOT,
+        env=os.environ,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return wall, peak_mb
+
+
+def main() -> None:
+    harness.start()
+    from balancemgr.mongo import librechat_db
+
+    database = librechat_db()
+    results = {}
+    seeded = 0
+    for seed, size in enumerate(SIZES, start=1):
+        harness.seed(size - seeded, seed=seed)
+        seeded = size
+        before = requests_served(database)
+        wall, peak_mb = run_bulk_topup(f"bench-{size}")
+        results[size] = (wall, requests_served(database) - before - 1, peak_mb)
+
+    print("bulk_topup --all --add 1000 --yes (one process each)")
+    for size, (wall, requests, peak_mb) in results.items():
+        print(f"  {size:>7} users: {wall:6.1f} s, {requests} MongoDB requests, peak RSS {peak_mb:.0f} MB (so far)")
+    small, large = SIZES
+    ratio = results[large][0] / results[small][0]
+    print(f"  time ratio {large}:{small} = {ratio:.2f}x (target <= 6x; {large // small}x the users)")
+
+
+if __name__ == "__main__":
+    main()
