@@ -9,6 +9,7 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from audit.models import BalanceChange, ChangeBatch, ImportRow
+from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.admin_actions import report_outcome
 from balances.credits import format_credits
 from balances.ledger import Kind, LedgerError, Target, apply_batch, open_batch, targets_for_emails
@@ -17,21 +18,8 @@ from balances.resources import CreditImportResource
 IMPORT_MODES = [(Kind.ADD, "add each amount to the balance"), (Kind.SET, "set each balance to the amount")]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit history is written by the ledger only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(ReadOnlyAdmin):
+class ChangeBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
     list_filter = ["source", "kind"]
     search_fields = ["batch_id", "actor", "reason"]
@@ -55,7 +43,7 @@ class ChangeBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BalanceChange)
-class BalanceChangeAdmin(ReadOnlyAdmin):
+class BalanceChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "email", "kind", "requested", "before", "delta", "after", "status", "actor", "source"]
     list_filter = ["status", "batch__source", "batch__kind"]
     search_fields = ["email", "librechat_user_id", "batch__batch_id", "batch__actor"]
@@ -100,7 +88,7 @@ class ConfirmCreditImportForm(ConfirmImportForm):
 
 
 @admin.register(ImportRow)
-class ImportRowAdmin(ImportMixin, ReadOnlyAdmin):
+class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """CSV top-ups: preview every row, then apply the whole file as one audited batch."""
 
     resource_classes = [CreditImportResource]

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
 from balances.credits import format_credits, format_usd
@@ -135,7 +136,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LibreChatUser)
-class LibreChatUserAdmin(CreditActionsMixin, admin.ModelAdmin):
+class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmin):
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
     list_filter = [BalanceDocumentFilter, RoleFilter, "provider"]
     search_fields = ["email", "name", "username"]
@@ -151,15 +152,6 @@ class LibreChatUserAdmin(CreditActionsMixin, admin.ModelAdmin):
     def targets_for(self, queryset):
         users = queryset.values_list("id", "email").iterator(chunk_size=2000)
         return (Target(user_id, email or "") for user_id, email in users)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         user = self.get_object(request, object_id)
@@ -177,19 +169,10 @@ class LibreChatUserAdmin(CreditActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "token_value", "usd"]
     list_filter = ["token_type", "context"]
     raw_id_fields = ["user"]
     list_select_related = ["user"]
     show_full_result_count = False
     ordering = ["-id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

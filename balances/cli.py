@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import ChangeBatch
 from balances.credits import format_credits, format_usd
@@ -62,8 +62,22 @@ def one_target(email: str) -> Target:
     return targets[0]
 
 
-def change_one_from_command(command, kind: str, email: str | None, amount: str | None, reason: str) -> None:
+class SingleChangeCommand(BaseCommand):
     """add_balance and set_balance: one user, through the ledger, printing before, delta and after."""
+
+    kind: str
+    amount_help: str
+
+    def add_arguments(self, parser):
+        parser.add_argument("email", nargs="?", help="The user's email.")
+        parser.add_argument("amount", nargs="?", help=self.amount_help)
+        parser.add_argument("--reason", default="", help="Why, for the audit history.")
+
+    def handle(self, *args, email, amount, reason, **options):
+        change_one_from_command(self, self.kind, email, amount, reason)
+
+
+def change_one_from_command(command, kind: str, email: str | None, amount: str | None, reason: str) -> None:
     email = ask_if_missing(email, "Email")
     amount = ask_if_missing(amount, "Amount (credits)")
     try:

@@ -66,6 +66,7 @@ def start() -> None:
             "MONGO_URI": f"mongodb://127.0.0.1:{port}/LibreChat",
             "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "DEBUG": "0",
+            "SECRET_KEY": "bench-only",
             "LOG_LEVEL": "WARNING",
             "ALLOWED_HOSTS": "testserver,localhost",
         }

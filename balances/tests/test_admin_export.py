@@ -4,27 +4,19 @@ import io
 import openpyxl
 import pytest
 
+from balances.resources import BalanceExportResource
 from balances.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 EXPORT = "/admin/balances/balance/export/"
-FIELDS = [
-    "id",
-    "user_id",
-    "email",
-    "name",
-    "role",
-    "credits",
-    "usd",
-    "auto_refill",
-    "refill_amount",
-    "refill_every",
-    "last_refill",
-]
 
 
 def export(client, query: str, file_format: str):
-    data = {"format": file_format, "resource": "0", **{f"balanceexportresource_{name}": "on" for name in FIELDS}}
+    data = {
+        "format": file_format,
+        "resource": "0",
+        **{f"balanceexportresource_{name}": "on" for name in BalanceExportResource.Meta.export_order},
+    }
     return client.post(f"{EXPORT}?{query}", data)
 
 
