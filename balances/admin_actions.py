@@ -80,16 +80,16 @@ def change_credits(model_admin, request, queryset, kind: str):
 
 def report_outcome(model_admin, request, outcome) -> None:
     verb = "Added" if outcome.batch.kind == Kind.ADD else "Changed"
-    if outcome.applied:
+    if outcome.applied_count:
         model_admin.message_user(
             request,
             f"{verb} {format_credits(outcome.delta_credits)} credits ({format_usd(outcome.delta_credits)}) "
-            f"for {len(outcome.applied)} users (batch {outcome.batch.batch_id}).",
+            f"for {outcome.applied_count} users (batch {outcome.batch.batch_id}).",
             messages.SUCCESS,
         )
-    if outcome.already_applied:
+    if outcome.already_applied_count:
         model_admin.message_user(
-            request, f"{len(outcome.already_applied)} users already had this change; not applied again.", messages.INFO
+            request, f"{outcome.already_applied_count} users already had this change; not applied again.", messages.INFO
         )
     for problem in outcome.failed + outcome.needs_review:
         model_admin.message_user(request, f"Not applied to {problem.email}: {problem.error}", messages.ERROR)

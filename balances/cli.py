@@ -106,8 +106,8 @@ def change_one_from_command(command, kind: str, email: str | None, amount: str |
 def report_batch(command, outcome: BatchOutcome) -> None:
     """Print what a batch did; a partial failure lists what was not applied and exits 2."""
     command.stdout.write(
-        f"Applied to {len(outcome.applied)} users, total change {format_credits(outcome.delta_credits)} credits "
-        f"({format_usd(outcome.delta_credits)}); {len(outcome.already_applied)} already had this batch."
+        f"Applied to {outcome.applied_count} users, total change {format_credits(outcome.delta_credits)} credits "
+        f"({format_usd(outcome.delta_credits)}); {outcome.already_applied_count} already had this batch."
     )
     problems = outcome.failed + outcome.needs_review
     for change in problems:

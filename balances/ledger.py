@@ -43,7 +43,7 @@ class LedgerError(Exception):
     """A request the ledger refuses as a whole; the message is meant for the person who asked."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """A user to change; `amount_credits` and `reason` override the batch's (CSV rows carry their own)."""
 
@@ -55,15 +55,18 @@ class Target:
 
 @dataclass
 class BatchOutcome:
+    """What a run of a batch did. Successes are counted, not kept, so 100,000 users stay small."""
+
     batch: ChangeBatch
-    applied: list[BalanceChange] = field(default_factory=list)
-    already_applied: list[BalanceChange] = field(default_factory=list)
+    applied_count: int = 0
+    already_applied_count: int = 0
+    delta_credits: float = 0.0
     failed: list[BalanceChange] = field(default_factory=list)
     needs_review: list[BalanceChange] = field(default_factory=list)
 
-    @property
-    def delta_credits(self) -> float:
-        return sum(change.delta_credits or 0 for change in self.applied)
+    def count_applied(self, change: BalanceChange) -> None:
+        self.applied_count += 1
+        self.delta_credits += change.delta_credits or 0
 
     @property
     def complete(self) -> bool:
@@ -156,8 +159,8 @@ def change_one(
     batch = open_batch(
         kind=kind, amount_credits=amount_credits, source=source, actor=actor, reason=reason, batch_id=batch_id
     )
-    outcome = apply_batch(batch, [target])
-    (change,) = outcome.applied + outcome.already_applied + outcome.failed + outcome.needs_review
+    apply_batch(batch, [target])
+    change = BalanceChange.objects.get(batch=batch, librechat_user_id=str(target.user_id))
     if change.status == Status.FAILED:
         raise LedgerError(f"{target.email}: {change.error}")
     return change
@@ -240,7 +243,7 @@ def _claim(
     to_apply = list(new_changes)
     for change in existing.values():
         if change.status == Status.APPLIED:
-            outcome.already_applied.append(change)
+            outcome.already_applied_count += 1
         elif change.status == Status.REVIEW:
             outcome.needs_review.append(change)
         elif change.status == Status.PENDING and change.transaction_id in written_transaction_ids:
@@ -249,7 +252,7 @@ def _claim(
                 outcome.needs_review.append(change)
             else:  # a set writes its transaction last, so the balance was already set
                 _finish(change, Status.APPLIED)
-                outcome.already_applied.append(change)
+                outcome.already_applied_count += 1
         else:
             change.status, change.error = Status.PENDING, ""
             if balances is not None:
@@ -311,7 +314,7 @@ def _add_in_bulk(changes: list[BalanceChange], balances: dict, outcome: BatchOut
             outcome.failed.append(change)
         else:
             change.status = Status.APPLIED
-            outcome.applied.append(change)
+            outcome.count_applied(change)
     applied_ids = [change.librechat_user_id for change in writable if change.status == Status.APPLIED]
     BalanceChange.objects.filter(batch=writable[0].batch, librechat_user_id__in=applied_ids).update(
         status=Status.APPLIED, updated_at=timezone.now()
@@ -353,7 +356,7 @@ def _compare_and_set(batch: ChangeBatch, change: BalanceChange, outcome: BatchOu
         _finish(change, Status.FAILED, error=str(exc))
         outcome.failed.append(change)
         return
-    outcome.applied.append(change)
+    outcome.count_applied(change)
 
 
 def _record_set(change: BalanceChange, before: float | None, after: float) -> None:
