@@ -5,7 +5,6 @@ from pathlib import Path
 from balancemgr.mongo import librechat_db
 from balances.credit_rows import read_credit_csv
 from balances.ledger import Target, targets_for_emails, targets_for_user_ids
-from balances.models import LibreChatUser
 from balances.queries import earliest_balances
 
 
@@ -23,11 +22,10 @@ def targets_below(threshold_credits: int) -> list[Target]:
 
 
 def targets_with_role(role: str | None) -> list[Target]:
-    """Every user, or every user with `role`, ordered by email."""
-    users = LibreChatUser.objects.order_by("email")
-    if role:
-        users = users.filter(role=role)
-    return [Target(user_id, email or "") for user_id, email in users.values_list("id", "email").iterator(2000)]
+    """Every user, or every user with `role`, in `_id` order."""
+    # Read in bounded batches: the driver would otherwise decode up to 16 MB of users at once.
+    users = librechat_db().users.find({"role": role} if role else {}, {"email": 1})
+    return [Target(user["_id"], user.get("email") or "") for user in users.sort("_id", 1).batch_size(2000)]
 
 
 def targets_from_emails_file(path: Path) -> tuple[list[Target], list[str]]:
