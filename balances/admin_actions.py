@@ -55,7 +55,8 @@ def change_credits(model_admin, request, queryset, kind: str):
         model_admin.message_user(request, "No LibreChat users are selected.", messages.WARNING)
         return None
     amount = form.cleaned_data["amount_credits"]
-    plan = {"user_count": len(targets), "delta_credits": planned_delta(kind, ((t.user_id, amount) for t in targets))}
+    user_count, delta_credits = planned_delta(kind, ((target.user_id, amount) for target in targets))
+    plan = {"user_count": user_count, "delta_credits": delta_credits}
     needs_typed_count = len(targets) > settings.BULK_CONFIRM_THRESHOLD
     if step == "choose" or (needs_typed_count and form.cleaned_data.get("confirm_count") != len(targets)):
         if step == "apply":

@@ -1,5 +1,6 @@
 """Choosing the users of a bulk change from the command line."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from balancemgr.mongo import librechat_db
@@ -21,11 +22,11 @@ def targets_below(threshold_credits: int) -> list[Target]:
     return list(targets_for_user_ids(below))
 
 
-def targets_with_role(role: str | None) -> list[Target]:
-    """Every user, or every user with `role`, in `_id` order."""
-    # Read in bounded batches: the driver would otherwise decode up to 16 MB of users at once.
+def targets_with_role(role: str | None) -> Iterator[Target]:
+    """Every user, or every user with `role`, in `_id` order, streamed: 100,000 users are never all in memory."""
+    # Bounded batches: the driver would otherwise decode up to 16 MB of users at once.
     users = librechat_db().users.find({"role": role} if role else {}, {"email": 1})
-    return [Target(user["_id"], user.get("email") or "") for user in users.sort("_id", 1).batch_size(2000)]
+    yield from (Target(user["_id"], user.get("email") or "") for user in users.sort("_id", 1).batch_size(2000))
 
 
 def targets_from_emails_file(path: Path) -> tuple[list[Target], list[str]]:

@@ -166,10 +166,11 @@ def change_one(
     return change
 
 
-def planned_delta(kind: str, amounts_by_user: Iterable[tuple[ObjectId, int]]) -> float:
-    """The total change a batch would make right now, for a confirmation page or a dry-run plan."""
-    total = 0.0
-    for chunk in _chunks(amounts_by_user, 1000):
+def planned_delta(kind: str, amounts_by_user: Iterable[tuple[ObjectId, int]]) -> tuple[int, float]:
+    """(users, total change) a batch would make right now, for a confirmation page or a dry-run plan."""
+    users, total = 0, 0.0
+    for chunk in _chunks(amounts_by_user, settings.LEDGER_BATCH_SIZE):
+        users += len(chunk)
         balances = {} if kind == Kind.ADD else earliest_balances(user_id for user_id, _ in chunk)
         for user_id, amount in chunk:
             current = balances.get(user_id, {}).get("tokenCredits", 0)
@@ -181,7 +182,7 @@ def planned_delta(kind: str, amounts_by_user: Iterable[tuple[ObjectId, int]]) ->
                 total += amount - current
             else:
                 total += max(0, amount - current)
-    return total
+    return users, total
 
 
 def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], list[str]]:

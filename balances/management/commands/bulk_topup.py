@@ -1,3 +1,4 @@
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -7,7 +8,7 @@ from audit.models import ChangeBatch
 from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
 from balances.cli import bad_input, confirm_on_terminal, os_actor, progress_printer, report_batch
 from balances.credits import format_credits, format_usd
-from balances.ledger import Kind, LedgerError, apply_batch, clean_amount, open_batch, planned_delta
+from balances.ledger import Kind, LedgerError, Target, apply_batch, clean_amount, open_batch, planned_delta
 
 OPERATIONS = {"add": Kind.ADD, "set": Kind.SET, "top_up_to": Kind.TOP_UP_TO}
 
@@ -43,14 +44,14 @@ class Command(BaseCommand):
         if options["batch_size"] is not None and options["batch_size"] < 1:
             raise bad_input("--batch-size must be at least 1.")
         kind, amount = self.operation(options)
-        targets = self.targets(options, kind)
-        if not targets:
-            raise bad_input("No users matched.")
-        delta = planned_delta(
-            kind, ((t.user_id, amount if t.amount_credits is None else t.amount_credits) for t in targets)
+        select_targets = self.selection(options, kind)
+        user_count, delta = planned_delta(
+            kind, ((t.user_id, amount if t.amount_credits is None else t.amount_credits) for t in select_targets())
         )
+        if not user_count:
+            raise bad_input("No users matched.")
         self.stdout.write(
-            f"Plan: {ChangeBatch.Kind(kind).label} for {len(targets)} users, total change "
+            f"Plan: {ChangeBatch.Kind(kind).label} for {user_count} users, total change "
             f"{format_credits(delta)} credits ({format_usd(delta)})."
         )
         if options["dry_run"]:
@@ -70,7 +71,9 @@ class Command(BaseCommand):
         except LedgerError as exc:
             raise bad_input(str(exc)) from exc
         self.stdout.write(f"Batch {batch.batch_id} (re-run with --batch-id {batch.batch_id} to resume).")
-        outcome = apply_batch(batch, targets, chunk_size=options["batch_size"], progress=progress_printer(len(targets)))
+        outcome = apply_batch(
+            batch, select_targets(), chunk_size=options["batch_size"], progress=progress_printer(user_count)
+        )
         report_batch(self, outcome)
 
     def operation(self, options) -> tuple[str, int | None]:
@@ -90,12 +93,14 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise bad_input(f"--{chosen[0].replace('_', '-')}: {exc.messages[0]}") from exc
 
-    def targets(self, options, kind: str) -> list:
+    def selection(self, options, kind: str) -> Callable[[], Iterable[Target]]:
+        """A function giving the chosen users afresh: once for the plan, once to apply, so that
+        --all streams instead of holding every user in memory."""
+        if options["all_users"] or options["role"]:
+            return lambda: targets_with_role(options["role"])
         errors: list[str] = []
         try:
-            if options["all_users"] or options["role"]:
-                targets = targets_with_role(options["role"])
-            elif options["below"] is not None:
+            if options["below"] is not None:
                 targets = targets_below(options["below"])
             elif options["emails_file"]:
                 targets, errors = targets_from_emails_file(options["emails_file"])
@@ -107,4 +112,4 @@ class Command(BaseCommand):
             for error in errors:
                 self.stderr.write(error)
             raise bad_input(f"{len(errors)} problems in the input; nothing was applied.")
-        return targets
+        return lambda: targets
