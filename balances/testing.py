@@ -1,5 +1,7 @@
 """Helpers for tests: LibreChat documents written with raw pymongo, exactly as LibreChat stores them."""
 
+import io
+
 from bson import ObjectId
 
 from balancemgr.mongo import librechat_db
@@ -28,3 +30,10 @@ def credits_of(user_id: ObjectId) -> float | None:
 
 def credit_transactions(user_id: ObjectId) -> list[dict]:
     return list(librechat_db().transactions.find({"user": user_id, "tokenType": "credits"}).sort("_id", 1))
+
+
+class Terminal(io.StringIO):
+    """Standard input that says it is a terminal, for the commands' interactive prompts."""
+
+    def isatty(self) -> bool:
+        return True

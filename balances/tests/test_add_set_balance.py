@@ -10,14 +10,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from audit.models import BalanceChange
-from balances.testing import create_user, credit_transactions, credits_of
+from balances.testing import Terminal, create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
-
-
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
 
 
 def run(*args) -> str:

@@ -7,14 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import BalanceChange, ChangeBatch
-from balances.testing import create_user, credit_transactions, credits_of
+from balances.testing import Terminal, create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
-
-
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
 
 
 def bulk(*args) -> str:
