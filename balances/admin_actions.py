@@ -4,9 +4,9 @@ Each runs in three posts to the changelist, as Django's own delete action does: 
 amount, review the plan (how many users, the total change), then apply through the ledger.
 """
 
+import uuid
 from collections.abc import Iterable
 
-from bson import ObjectId
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -45,7 +45,7 @@ def change_credits(model_admin, request, queryset, kind: str):
         model_admin.message_user(request, "Only superusers may set the balance of all users.", messages.ERROR)
         return None
     if step is None:
-        form = CreditChangeForm(kind=kind, initial={"batch_id": ObjectId().binary.hex()})
+        form = CreditChangeForm(kind=kind, initial={"batch_id": uuid.uuid4().hex})
         return render_step(model_admin, request, queryset, form, kind, "choose")
     form = CreditChangeForm(request.POST, kind=kind)
     if not form.is_valid():
@@ -55,12 +55,13 @@ def change_credits(model_admin, request, queryset, kind: str):
         model_admin.message_user(request, "No LibreChat users are selected.", messages.WARNING)
         return None
     amount = form.cleaned_data["amount_credits"]
-    user_count, delta_credits = planned_delta(kind, ((target.user_id, amount) for target in targets))
-    plan = {"user_count": user_count, "delta_credits": delta_credits}
     needs_typed_count = len(targets) > settings.BULK_CONFIRM_THRESHOLD
-    if step == "choose" or (needs_typed_count and form.cleaned_data.get("confirm_count") != len(targets)):
+    typed_count_ok = not needs_typed_count or form.cleaned_data.get("confirm_count") == len(targets)
+    if step != "apply" or not typed_count_ok:
         if step == "apply":
             form.add_error("confirm_count", f"Type {len(targets)} to confirm.")
+        user_count, delta_credits = planned_delta(kind, ((target.user_id, amount) for target in targets))
+        plan = {"user_count": user_count, "delta_credits": delta_credits}
         return render_step(model_admin, request, queryset, form, kind, "review", plan, needs_typed_count)
     try:
         batch = open_batch(
