@@ -8,7 +8,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
-from balances.credits import format_credits, format_usd
+from balances.credits import format_credits_and_usd
 from balances.history import user_history_context
 from balances.ledger import Target, targets_for_user_ids
 from balances.models import Balance, LibreChatUser, Transaction
@@ -118,7 +118,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="credits", ordering="token_credits")
     def credits(self, balance):
-        text = f"{format_credits(balance.token_credits)} ({balance.usd})"
+        text = format_credits_and_usd(balance.token_credits)
         if getattr(balance, "is_duplicate", False):
             return format_html("{} <em>duplicate: LibreChat uses the user's earliest balance</em>", text)
         return text
@@ -165,7 +165,7 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmi
     def credits(self, user):
         if user.credits is None:
             return "no balance"
-        return f"{format_credits(user.credits)} ({format_usd(user.credits)})"
+        return format_credits_and_usd(user.credits)
 
 
 @admin.register(Transaction)

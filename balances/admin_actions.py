@@ -13,7 +13,7 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from audit.models import ChangeBatch
-from balances.credits import format_credits, format_usd
+from balances.credits import format_credits_and_usd
 from balances.forms import CreditChangeForm
 from balances.ledger import Kind, LedgerError, Target, apply_batch, open_batch, planned_delta
 
@@ -85,7 +85,7 @@ def report_outcome(model_admin, request, outcome) -> None:
     if outcome.applied_count:
         model_admin.message_user(
             request,
-            f"{verb} {format_credits(outcome.delta_credits)} credits ({format_usd(outcome.delta_credits)}) "
+            f"{verb} {format_credits_and_usd(outcome.delta_credits, ' credits')} "
             f"for {outcome.applied_count} users (batch {outcome.batch.batch_id}).",
             messages.SUCCESS,
         )
@@ -112,7 +112,6 @@ def render_step(model_admin, request, queryset, form, kind, step, plan=None, nee
         "select_across": request.POST.get("select_across", "0"),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "selection_count": queryset.count(),
-        "format_delta": plan
-        and f"{format_credits(plan['delta_credits'])} credits ({format_usd(plan['delta_credits'])})",
+        "format_delta": plan and format_credits_and_usd(plan["delta_credits"], " credits"),
     }
     return TemplateResponse(request, "admin/balances/change_credits.html", context)

@@ -4,7 +4,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from balances.credits import format_credits
-from balances.models import Balance, LibreChatUser
+from balances.models import LibreChatUser
+from balances.queries import user_ids_with_balance
 
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
@@ -84,7 +85,7 @@ class BalanceDocumentFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        with_balance = list(Balance.objects.order_by().values_list("user_id", flat=True).distinct())
+        with_balance = list(user_ids_with_balance())
         if self.value() == "none":
             return queryset.exclude(id__in=with_balance)
         return queryset.filter(id__in=with_balance)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import ChangeBatch
-from balances.credits import format_credits, format_usd
+from balances.credits import format_credits, format_credits_and_usd
 from balances.ledger import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
 
 # Exit codes, documented in each command's help and in the README.
@@ -99,16 +99,19 @@ def change_one_from_command(command, kind: str, email: str | None, amount: str |
     before = "no balance" if change.before_credits is None else format_credits(change.before_credits)
     command.stdout.write(
         f"{target.email}: before {before}, delta {format_credits(change.delta_credits)}, "
-        f"after {format_credits(change.after_credits)} ({format_usd(change.after_credits)})"
+        f"after {format_credits_and_usd(change.after_credits)}"
     )
 
 
 def report_batch(command, outcome: BatchOutcome) -> None:
     """Print what a batch did; a partial failure lists what was not applied and exits 2."""
+    total = format_credits_and_usd(outcome.delta_credits, " credits")
     command.stdout.write(
-        f"Applied to {outcome.applied_count} users, total change {format_credits(outcome.delta_credits)} credits "
-        f"({format_usd(outcome.delta_credits)}); {outcome.already_applied_count} already had this batch."
+        f"Applied to {outcome.applied_count} users, total change {total}; "
+        f"{outcome.already_applied_count} already had this batch."
     )
+    if outcome.complete:
+        return
     problems = outcome.failed + outcome.needs_review
     for change in problems:
         command.stderr.write(f"NOT APPLIED {change.email}: {change.get_status_display()}: {change.error}")

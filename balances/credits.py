@@ -17,6 +17,11 @@ def format_usd(amount_credits: float | int | None) -> str:
     return f"{sign}${abs(usd):,.2f}"
 
 
+def format_credits_and_usd(amount_credits: float | int | None, unit: str = "") -> str:
+    """`1,500,000 ($1.50)`, or with `unit=" credits"` `1,500,000 credits ($1.50)` for sentences."""
+    return f"{format_credits(amount_credits)}{unit} ({format_usd(amount_credits)})"
+
+
 def format_credits(amount_credits: float | int | None) -> str:
     """Credits with thousands separators; LibreChat's fractional credits are rounded for display."""
     if amount_credits is None:

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from balances.credits import format_credits, format_usd
+from balances.credits import format_credits_and_usd
 from balances.ledger import Kind, clean_amount
 
 CUSTOM = "custom"
@@ -24,7 +24,7 @@ class CreditChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         if kind == Kind.ADD:
-            presets = [(str(n), f"{format_credits(n)} ({format_usd(n)})") for n in settings.TOPUP_PRESETS_CREDITS]
+            presets = [(str(n), format_credits_and_usd(n)) for n in settings.TOPUP_PRESETS_CREDITS]
             self.fields["preset"].choices = [*presets, (CUSTOM, "custom amount")]
             self.fields["preset"].initial = presets[0][0] if presets else CUSTOM
         else:

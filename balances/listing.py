@@ -7,7 +7,7 @@ from bson import ObjectId
 
 from balancemgr.mongo import librechat_db
 from balances.credits import usd_from_credits
-from balances.queries import Activity, earliest_balances, spending_by_user
+from balances.queries import Activity, earliest_balances, spending_by_user, user_ids_with_balance
 
 COLUMNS = ["email", "name", "role", "credits", "usd", "last_transaction", "tokens_used"]
 SORTS = ["credits", "email", "last-activity"]
@@ -100,7 +100,7 @@ def _ids_by_last_activity() -> Iterator[ObjectId]:
 
 
 def _users_without_balance(role: str | None) -> Iterator[ObjectId]:
-    with_balance = set(librechat_db().balances.distinct("user"))
+    with_balance = user_ids_with_balance()
     yield from (user_id for user_id in _ids_by_email(role) if user_id not in with_balance)
 
 

@@ -28,6 +28,11 @@ def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
     return balances
 
 
+def user_ids_with_balance() -> set[ObjectId]:
+    """Every user that has at least one balance document (one `distinct` on the `user` index)."""
+    return set(librechat_db().balances.distinct("user"))
+
+
 def search_user_ids(term: str) -> list[ObjectId]:
     """Ids of users whose name, username or email contains `term`, ignoring case."""
     found = LibreChatUser.objects.filter(

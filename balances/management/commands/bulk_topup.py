@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from audit.models import ChangeBatch
 from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
 from balances.cli import bad_input, confirm_on_terminal, os_actor, progress_printer, report_batch
-from balances.credits import format_credits, format_usd
+from balances.credits import format_credits_and_usd
 from balances.ledger import Kind, LedgerError, Target, apply_batch, clean_amount, open_batch, planned_delta
 
 OPERATIONS = {"add": Kind.ADD, "set": Kind.SET, "top_up_to": Kind.TOP_UP_TO}
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             raise bad_input("No users matched.")
         self.stdout.write(
             f"Plan: {ChangeBatch.Kind(kind).label} for {user_count} users, total change "
-            f"{format_credits(delta)} credits ({format_usd(delta)})."
+            f"{format_credits_and_usd(delta, ' credits')}."
         )
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was changed.")
