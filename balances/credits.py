@@ -1,8 +1,41 @@
-"""Credit arithmetic and display: LibreChat counts 1,000,000 credits per US dollar."""
+"""Credit arithmetic, parsing and display: LibreChat counts 1,000,000 credits per US dollar."""
 
+import re
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
 CREDITS_PER_USD = 1_000_000
+# ASCII digits only (str.isdigit() also accepts "²" and "①", which int() then refuses), with
+# optional thousands separators in groups of three: "5,5" is a typo, not 55.
+_AMOUNT_PATTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]+", re.ASCII)
+_MAX_AMOUNT_TEXT_LENGTH = 40
+
+
+def parse_credits(value: object, *, minimum_credits: int = 0) -> int:
+    """A whole amount of credits from user input, or a ValidationError that says what is wrong.
+
+    Accepts an int or a string of ASCII digits (thousands separators "," or "_" in groups of
+    three); the result lies between `minimum_credits` and MAX_CREDIT_AMOUNT. Every form, filter,
+    file, command and API parses amounts here.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        amount = value
+    elif isinstance(value, str) and len(value) <= _MAX_AMOUNT_TEXT_LENGTH and _AMOUNT_PATTERN.fullmatch(value.strip()):
+        amount = int(value.strip().replace(",", "").replace("_", ""))
+    else:
+        shown = value if len(str(value)) <= _MAX_AMOUNT_TEXT_LENGTH else f"{str(value)[:_MAX_AMOUNT_TEXT_LENGTH]}…"
+        raise ValidationError(
+            f"Amount must be a whole number of credits such as 5000000 or 5,000,000, not {str(shown)!r}."
+        )
+    if amount < minimum_credits:
+        raise ValidationError(f"Amount must be at least {minimum_credits} credits.")
+    if amount > settings.MAX_CREDIT_AMOUNT:
+        raise ValidationError(
+            f"Amount must be at most {format_credits(settings.MAX_CREDIT_AMOUNT)} credits (MAX_CREDIT_AMOUNT)."
+        )
+    return amount
 
 
 def usd_from_credits(amount_credits: float | int | None) -> Decimal:

@@ -21,7 +21,6 @@ from itertools import islice
 
 from bson import ObjectId
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from pymongo import UpdateOne
@@ -29,7 +28,7 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from audit.models import BalanceChange, ChangeBatch
 from balancemgr.mongo import librechat_db
-from balances.credits import format_credits
+from balances.credits import parse_credits
 from balances.documents import credits_transaction
 from balances.models import LibreChatUser
 from balances.queries import earliest_balances
@@ -74,23 +73,8 @@ class BatchOutcome:
 
 
 def clean_amount(value: object, kind: str) -> int:
-    """An amount of credits as an int, or a ValidationError saying what is wrong with it.
-
-    Integers only (thousands separators allowed); above 0 for adds and top-ups, 0 or more for
-    sets; at most MAX_CREDIT_AMOUNT.
-    """
-    text = str(value).strip().replace(",", "").replace("_", "")
-    if isinstance(value, bool) or not text.lstrip("-").isdigit():
-        raise ValidationError(f"Amount must be a whole number of credits, not {str(value)!r}.")
-    amount = int(text)
-    minimum = 0 if kind == Kind.SET else 1
-    if amount < minimum:
-        raise ValidationError(f"Amount must be at least {minimum} credits.")
-    if amount > settings.MAX_CREDIT_AMOUNT:
-        raise ValidationError(
-            f"Amount must be at most {format_credits(settings.MAX_CREDIT_AMOUNT)} credits (MAX_CREDIT_AMOUNT)."
-        )
-    return amount
+    """An amount of credits for a change of this kind: above 0 for adds and top-ups, 0 or more for sets."""
+    return parse_credits(value, minimum_credits=0 if kind == Kind.SET else 1)
 
 
 def open_batch(

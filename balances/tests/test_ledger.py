@@ -117,7 +117,7 @@ def test_top_up_to_only_raises(mongo):
         ("", Kind.ADD, "whole number"),
         (True, Kind.ADD, "whole number"),
         ("0", Kind.ADD, "at least 1"),
-        ("-5", Kind.SET, "at least 0"),
+        ("-5", Kind.SET, "whole number"),
         ("1000000001", Kind.SET, "at most 1,000,000,000"),
     ],
 )

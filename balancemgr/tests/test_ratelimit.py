@@ -1,0 +1,30 @@
+import pytest
+from django.utils import timezone
+
+from balancemgr.models import RateLimitWindow
+from balancemgr.ratelimit import seconds_until_allowed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_allows_up_to_the_limit_then_says_how_long_to_wait():
+    answers = [seconds_until_allowed("ip:192.0.2.1", limit=3, window_seconds=3600) for _ in range(4)]
+    assert answers[:3] == [0, 0, 0]
+    assert 1 <= answers[3] <= 3600
+    assert RateLimitWindow.objects.get(key="ip:192.0.2.1").hit_count == 4
+
+
+def test_it_counts_each_key_apart():
+    seconds_until_allowed("ip:192.0.2.1", limit=1, window_seconds=60)
+    assert seconds_until_allowed("ip:192.0.2.2", limit=1, window_seconds=60) == 0
+
+
+def test_a_limit_of_zero_means_no_limit_and_stores_nothing():
+    assert seconds_until_allowed("email:a@example.com", limit=0, window_seconds=60) == 0
+    assert not RateLimitWindow.objects.exists()
+
+
+def test_it_forgets_windows_older_than_a_day():
+    RateLimitWindow.objects.create(key="old", window_start=timezone.now() - timezone.timedelta(days=2), hit_count=9)
+    seconds_until_allowed("new", limit=5, window_seconds=60)
+    assert list(RateLimitWindow.objects.values_list("key", flat=True)) == ["new"]
