@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "balancemgr.apps.BalanceManagerConfig",
     "balances",
     "audit",
@@ -113,6 +115,14 @@ TOPUP_PRESETS_CREDITS = env.list(
 MAX_CREDIT_AMOUNT = env.int("MAX_CREDIT_AMOUNT", default=1_000_000_000)
 BULK_CONFIRM_THRESHOLD = env.int("BULK_CONFIRM_THRESHOLD", default=100)
 LEDGER_BATCH_SIZE = env.int("LEDGER_BATCH_SIZE", default=2000)
+# A runner holds a batch this long between renewals; a killed runner's batch resumes after it.
+LEDGER_LEASE_SECONDS = env.int("LEDGER_LEASE_SECONDS", default=60)
+# Admin actions and imports reaching this many users run in the worker, not in the request.
+BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
+
+# django-tasks (the backport of Django 6's tasks) with its database backend: the worker is
+# `manage.py ledger_worker`, and the queue lives in this tool's own database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,8 @@ class CreditChangeForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
     # Fixed when the form is first shown, so a double submit or a retry applies once.
     batch_id = forms.CharField(widget=forms.HiddenInput)
-    confirm_count = forms.IntegerField(
+    # Text, not a number field: letters typed here must fail on the review page, not the whole form.
+    confirm_count = forms.CharField(
         label="Type the number of users to confirm", required=False, widget=forms.TextInput(attrs={"size": 8})
     )
 

@@ -60,7 +60,7 @@ def test_bad_rows_are_listed_and_nothing_can_be_confirmed(operator_client, peopl
         "email,amount\n"
         "ghost@example.com,100\n"
         "alice@example.com,1.5\n"
-        "bob@example.com,-4\n"
+        "bob@example.com,0\n"
         "bob@example.com,5\n"
         "bob@example.com,5\n"
     )

@@ -52,7 +52,7 @@ def test_add_balance_creates_a_missing_balance(mongo):
     ("args", "message"),
     [
         (["ghost@example.com", "100"], "No LibreChat user has the email"),
-        (["alice@example.com", "-5"], "at least 1"),
+        (["alice@example.com", "0"], "at least 1"),
         (["alice@example.com", "ten"], "whole number"),
         (["alice@example.com", "1.5"], "whole number"),
     ],

@@ -50,5 +50,5 @@ def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, dj
     page.click("input[value=Review]")
     assert "total change 5,000,000 credits ($5.00)" in page.inner_text("p.plan")
     page.click("input[value='Yes, apply']")
-    assert "Added 5,000,000 credits ($5.00) for 1 users" in page.inner_text("ul.messagelist")
+    assert "Added 5,000,000 credits ($5.00) for 1 user (batch" in page.inner_text("ul.messagelist")
     assert credits_of(dave) == 5_020_000

@@ -94,7 +94,7 @@ def test_without_a_terminal_it_requires_yes(people):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--all", "--add", "-5"], "at least 1"),
+        (["--all", "--add", "0"], "at least 1"),
         (["--all", "--add", "abc"], "whole number"),
         (["--all", "--set", "1.5"], "whole number"),
         (["--all"], "Say what to do"),
@@ -151,7 +151,7 @@ def test_a_failure_halfway_exits_2_and_the_same_batch_id_resumes(mongo):
 
     mongo.balances.update_one({"user": users[5]}, {"$set": {"tokenCredits": 0}})
     output = bulk("--all", "--add", "100", "--yes", "--batch-id", "monthly", "--batch-size", "3")
-    assert "Applied to 1 users" in output and "9 already had this batch" in output
+    assert "Applied to 1 user," in output and "9 users already had this batch" in output
     assert [credits_of(u) for u in users] == [100] * 10
     assert all(len(credit_transactions(u)) == 1 for u in users)
 

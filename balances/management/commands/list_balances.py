@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from balances.cli import OUTPUT_FORMATS, bad_input, write_rows
+from balances.cli import OUTPUT_FORMATS, LibreChatCommand, bad_input, write_rows
 from balances.listing import COLUMNS, SORTS, balance_rows
 
 
-class Command(BaseCommand):
+class Command(LibreChatCommand):
     help = (
         "List LibreChat balances: email, name, role, credits, USD, last transaction and tokens used. "
         "Streams, so large installs do not load every user at once. --sort credits lists the highest "

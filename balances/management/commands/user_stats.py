@@ -1,8 +1,6 @@
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand
-
-from balances.cli import OUTPUT_FORMATS, bad_input, write_rows
+from balances.cli import OUTPUT_FORMATS, LibreChatCommand, bad_input, write_rows
 from balances.user_stats import COLUMNS, user_stats_rows
 
 
@@ -11,7 +9,7 @@ def utc_date(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class Command(BaseCommand):
+class Command(LibreChatCommand):
     help = (
         "Per LibreChat user: conversations, messages, tokens used and cost in USD (from the stored "
         "transaction values, never re-priced). Exit codes: 0 listed, 1 bad input or no users."
