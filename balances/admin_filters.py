@@ -3,10 +3,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from balances.credits import format_credits
+from balances.credits import format_credits, parse_credits
 from balances.models import LibreChatUser
 from balances.queries import user_ids_with_balance
 
+# Thresholds may exceed MAX_CREDIT_AMOUNT (a filter grants nothing) but stay exact in a double.
+LARGEST_THRESHOLD_CREDITS = 2**53
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
 
@@ -19,12 +21,18 @@ class CreditsFilter(admin.SimpleListFilter):
         return [("zero", "zero"), *below]
 
     def queryset(self, request, queryset):
-        value = self.value() or ""
+        value = self.value()
+        if not value:
+            return queryset
         if value == "zero":
             return queryset.filter(token_credits__lte=0)
-        if value.startswith("below_") and value.removeprefix("below_").isdigit():
-            return queryset.filter(token_credits__lt=int(value.removeprefix("below_")))
-        return queryset
+        threshold = (
+            valid_threshold(request, value.removeprefix("below_"), "Credits") if value.startswith("below_") else None
+        )
+        if threshold is None:
+            messages.error(request, f"Credits: {value!r} is not one of this filter's choices; no rows are shown.")
+            return queryset.none()
+        return queryset.filter(token_credits__lt=threshold)
 
 
 class CreditsBelowFilter(admin.SimpleListFilter):
@@ -48,14 +56,18 @@ class CreditsBelowFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        from balances.ledger import clean_amount
+        threshold = valid_threshold(request, self.value(), "Credits below")
+        # An invalid threshold matches nothing: showing every row would let "select all" reach everyone.
+        return queryset.none() if threshold is None else queryset.filter(token_credits__lt=threshold)
 
-        try:
-            threshold = clean_amount(self.value(), "set")
-        except ValidationError as exc:
-            messages.error(request, f"Credits below: {exc.messages[0]}")
-            return queryset
-        return queryset.filter(token_credits__lt=threshold)
+
+def valid_threshold(request, text: str, label: str) -> int | None:
+    """A credit threshold from the URL, or None after telling the person what is wrong with it."""
+    try:
+        return parse_credits(text, maximum_credits=LARGEST_THRESHOLD_CREDITS)
+    except ValidationError as exc:
+        messages.error(request, f"{label}: {exc.messages[0]} No rows are shown.")
+        return None
 
 
 class RoleFilter(admin.SimpleListFilter):

@@ -13,13 +13,14 @@ _AMOUNT_PATTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+
 _MAX_AMOUNT_TEXT_LENGTH = 40
 
 
-def parse_credits(value: object, *, minimum_credits: int = 0) -> int:
+def parse_credits(value: object, *, minimum_credits: int = 0, maximum_credits: int | None = None) -> int:
     """A whole amount of credits from user input, or a ValidationError that says what is wrong.
 
     Accepts an int or a string of ASCII digits (thousands separators "," or "_" in groups of
-    three); the result lies between `minimum_credits` and MAX_CREDIT_AMOUNT. Every form, filter,
-    file, command and API parses amounts here.
+    three); the result lies between `minimum_credits` and `maximum_credits` (MAX_CREDIT_AMOUNT by
+    default). Every form, filter, file, command and API parses amounts here.
     """
+    maximum_credits = settings.MAX_CREDIT_AMOUNT if maximum_credits is None else maximum_credits
     if isinstance(value, int) and not isinstance(value, bool):
         amount = value
     elif isinstance(value, str) and len(value) <= _MAX_AMOUNT_TEXT_LENGTH and _AMOUNT_PATTERN.fullmatch(value.strip()):
@@ -31,10 +32,9 @@ def parse_credits(value: object, *, minimum_credits: int = 0) -> int:
         )
     if amount < minimum_credits:
         raise ValidationError(f"Amount must be at least {minimum_credits} credits.")
-    if amount > settings.MAX_CREDIT_AMOUNT:
-        raise ValidationError(
-            f"Amount must be at most {format_credits(settings.MAX_CREDIT_AMOUNT)} credits (MAX_CREDIT_AMOUNT)."
-        )
+    if amount > maximum_credits:
+        setting = " (MAX_CREDIT_AMOUNT)" if maximum_credits == settings.MAX_CREDIT_AMOUNT else ""
+        raise ValidationError(f"Amount must be at most {format_credits(maximum_credits)} credits{setting}.")
     return amount
 
 

@@ -64,11 +64,35 @@ def test_filters(admin_client, people, params, expected):
     assert emails_in(admin_client.get(BALANCES, params)) == expected
 
 
-def test_a_bad_custom_threshold_is_a_message_not_an_error(admin_client, people):
-    response = admin_client.get(BALANCES, {"credits_below": "lots"}, follow=True)
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"credits_below": "lots"}, "Credits below: Amount must be a whole number"),
+        ({"credits_below": "1.5"}, "Credits below: Amount must be a whole number"),
+        ({"credits_below": "²"}, "Credits below: Amount must be a whole number"),
+        ({"credits_below": "100000000000000000000"}, "Credits below: Amount must be at most"),
+        ({"credits": "below_²"}, "Credits: Amount must be a whole number"),
+        ({"credits": "below_1e6"}, "Credits: Amount must be a whole number"),
+        ({"credits": "sideways"}, "is not one of this filter"),
+    ],
+)
+def test_an_invalid_filter_value_shows_why_and_matches_no_rows(viewer_client, people, params, message):
+    response = viewer_client.get(BALANCES, params, follow=True)
     assert response.status_code == 200
-    assert "Credits below: Amount must be a whole number" in response.content.decode()
-    assert len(emails_in(response)) == 4
+    assert message in response.content.decode()
+    assert emails_in(response) == []
+
+
+def test_select_all_under_an_invalid_filter_changes_nobody(admin_client, people):
+    from balances.testing import credits_of
+
+    before = {name: credits_of(user_id) for name, user_id in people.items()}
+    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": ["x"], "step": "choose"}
+    url = f"{BALANCES}?credits_below=1.5"
+    response = admin_client.post(url, {**data, "batch_id": "b", "preset": "1000000"}, follow=True)
+    assert response.status_code == 200
+    assert "No LibreChat users are selected" in response.content.decode()
+    assert {name: credits_of(user_id) for name, user_id in people.items()} == before
 
 
 def test_duplicate_balance_documents_are_marked(admin_client, people, mongo):
