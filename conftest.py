@@ -63,3 +63,19 @@ def operator_client(client, django_user_model):
 def viewer_client(client, django_user_model):
     """A staff member of the "viewer" group: may look and export only."""
     return _client_in_group(client, django_user_model, "viewer")
+
+
+@pytest.fixture
+def unreachable_mongo():
+    """Point the `librechat` alias at a closed port for the test, then restore it."""
+    from django.db import connections
+
+    connection = connections["librechat"]
+    saved = dict(connection.settings_dict)
+    connection.close_pool()
+    connection.settings_dict["HOST"] = f"mongodb://127.0.0.1:{free_port()}/LibreChat"
+    connection.settings_dict["OPTIONS"] = {"serverSelectionTimeoutMS": 200, "connectTimeoutMS": 200}
+    yield connection.settings_dict["HOST"]
+    connection.close_pool()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)

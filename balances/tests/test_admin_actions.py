@@ -25,9 +25,9 @@ def balance_id(mongo, user_id):
     return str(mongo.balances.find_one({"user": user_id})["_id"])
 
 
-def post_action(client, url, action, selected, **fields):
+def post_action(client, url, action, selected, follow=False, **fields):
     data = {"action": action, "_selected_action": [str(pk) for pk in selected], "index": 0, **fields}
-    return client.post(url, data)
+    return client.post(url, data, follow=follow)
 
 
 def review(client, url, action, selected, **fields):

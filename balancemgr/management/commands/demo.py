@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = (
         "Run the whole product locally with no MongoDB installed: an embedded MongoDB-compatible "
         "server with its data in var/, demo LibreChat data on first run, a demo superuser, "
-        "migrations and the development server. Ctrl-C stops everything."
+        "migrations, the batch worker and the development server. Ctrl-C or SIGTERM stops everything."
     )
     # The demo provides the MongoDB that the system checks would otherwise miss.
     requires_system_checks = []
@@ -48,7 +48,14 @@ class Command(BaseCommand):
                 manage("seed_demo", "--users", str(users))
             self.ensure_demo_superuser(child_env)
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
-            manage("runserver", f"127.0.0.1:{port}")
+            # The worker applies large batches; without the reloader, runserver is one process
+            # that stopping the demo really stops (its reloader child used to keep the port).
+            worker = subprocess.Popen([sys.executable, "manage.py", "ledger_worker"], env=child_env)
+            try:
+                manage("runserver", "--noreload", f"127.0.0.1:{port}")
+            finally:
+                worker.terminate()
+                worker.wait(timeout=10)
         except KeyboardInterrupt:
             pass
         finally:
