@@ -84,3 +84,24 @@ def test_empty_or_wrong_files_say_what_is_wrong(operator_client, people, text):
 
 def test_viewers_cannot_import(viewer_client, people):
     assert viewer_client.get(IMPORT).status_code == 403
+
+
+def test_uploading_the_same_file_again_resumes_its_batch_instead_of_crediting_twice(operator_client, people):
+    text = "email,amount\nalice@example.com,1000\n"
+    confirm(operator_client, upload(operator_client, text))
+    done = confirm(operator_client, upload(operator_client, text))
+    assert done.status_code == 302
+    assert credits_of(people["alice"]) == 1100 and len(credit_transactions(people["alice"])) == 1
+    assert ChangeBatch.objects.count() == 1
+    confirm(operator_client, upload(operator_client, text, mode="set"))
+    assert credits_of(people["alice"]) == 1000 and ChangeBatch.objects.count() == 2, "another mode, another batch"
+
+
+def test_a_mode_flipped_after_the_preview_is_refused(operator_client, people):
+    preview = upload(operator_client, "email,amount\nalice@example.com,5\n", mode="add")
+    form = preview.context["confirm_form"]
+    data = {name: form[name].value() for name in form.fields}
+    response = operator_client.post(PROCESS, {**data, "mode": "set"}, follow=True)
+    assert response.status_code == 200
+    assert "differs from the preview" in response.content.decode()
+    assert credits_of(people["alice"]) == 100 and not ChangeBatch.objects.exists()

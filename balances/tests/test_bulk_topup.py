@@ -161,3 +161,28 @@ def test_a_batch_id_is_never_reused_for_another_amount(people):
     code, message = exit_code_of("--all", "--add", "6", "--yes", "--batch-id", "b1")
     assert code == 1 and "already used" in message
     assert credits_of(people["alice"]) == 500_005
+
+
+def test_the_same_csv_file_resumes_and_a_corrected_file_is_a_new_batch(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount\nalice@example.com,100\n")
+    first = bulk("--csv", str(rows), "--yes")
+    again = bulk("--csv", str(rows), "--yes")
+    assert first.split("Batch ")[1].split()[0] == again.split("Batch ")[1].split()[0]
+    assert "1 user already had this batch" in again
+    assert credits_of(people["alice"]) == 500_100
+
+    rows.write_text("email,amount\nalice@example.com,200\n")
+    bulk("--csv", str(rows), "--yes")
+    assert credits_of(people["alice"]) == 500_300
+    assert ChangeBatch.objects.count() == 2
+
+
+def test_a_batch_id_with_a_different_file_is_refused(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount\nalice@example.com,100\n")
+    bulk("--csv", str(rows), "--yes", "--batch-id", "may")
+    rows.write_text("email,amount\nalice@example.com,999\n")
+    code, message = exit_code_of("--csv", str(rows), "--yes", "--batch-id", "may")
+    assert code == 1 and "belongs to other targets" in message
+    assert credits_of(people["alice"]) == 500_100
