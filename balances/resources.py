@@ -1,11 +1,14 @@
 """django-import-export resources: the balance export and the CSV top-up import."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from audit.models import ImportRow
 from balances.credit_rows import check_credit_row, known_user_ids
-from balances.credits import format_usd
+from balances.credits import format_credits, usd_from_credits
+from balances.documents import credits_number
 from balances.ledger import Kind
 from balances.models import Balance
 
@@ -41,10 +44,12 @@ class BalanceExportResource(resources.ModelResource):
         )
 
     def dehydrate_credits(self, balance: Balance):
-        return round(balance.token_credits or 0)
+        number = credits_number(balance.token_credits)
+        return round(number) if number is not None else format_credits(balance.token_credits)
 
-    def dehydrate_usd(self, balance: Balance) -> str:
-        return format_usd(balance.token_credits).replace("$", "")
+    def dehydrate_usd(self, balance: Balance) -> Decimal | None:
+        # A number, not text, so a spreadsheet can sum the column.
+        return None if credits_number(balance.token_credits) is None else usd_from_credits(balance.token_credits)
 
     def dehydrate_refill_every(self, balance: Balance) -> str:
         if not balance.refill_interval_value:
