@@ -7,13 +7,20 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.admin_actions import CreditActionsMixin
-from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
-from balances.credits import format_credits_and_usd
+from balances.admin_filters import (
+    AutoRefillFilter,
+    BalanceDocumentFilter,
+    CreditsBelowFilter,
+    CreditsFilter,
+    RoleFilter,
+    effective_only,
+)
+from balances.credits import format_credits, format_credits_and_usd
 from balances.history import user_history_context
 from balances.ledger import Target, targets_for_user_ids
 from balances.models import Balance, LibreChatUser, Transaction
 from balances.queries import earliest_balances, search_user_ids
-from balances.resources import BalanceExportResource
+from balances.resources import BalanceExportResource, UserExportResource
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (
@@ -53,7 +60,9 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     formats = [CSV, XLSX]
     list_display = ["user_name", "user_email", "user_role", "credits", "refill", "last_refill", "user_created"]
     list_display_links = ["user_email"]
-    list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, "auto_refill_enabled"]
+    list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, AutoRefillFilter]
+    # Counting every filter choice would join users per choice: minutes on a few hundred users.
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
     search_help_text = "Any part of a name, username or email."
     ordering = ["-token_credits"]
@@ -77,7 +86,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         return queryset.filter(user_id__in=search_user_ids(term)), False
 
     def get_export_queryset(self, request):
-        return super().get_export_queryset(request).select_related("user")
+        return effective_only(super().get_export_queryset(request)).select_related("user")
 
     def targets_for(self, queryset):
         user_ids = queryset.values_list("user_id", flat=True).iterator(chunk_size=2000)
@@ -136,9 +145,12 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LibreChatUser)
-class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmin):
+class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [UserExportResource]
+    formats = [CSV, XLSX]
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
     list_filter = [BalanceDocumentFilter, RoleFilter, "provider"]
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ["email", "name", "username"]
     search_help_text = "Any part of a name, username or email."
     ordering = ["email"]
@@ -170,9 +182,22 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmi
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "token_value", "usd"]
+    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
     list_filter = ["token_type", "context"]
+    show_facets = admin.ShowFacets.NEVER
+    search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
+    search_help_text = "Any part of the user's name, username or email."
     raw_id_fields = ["user"]
     list_select_related = ["user"]
     show_full_result_count = False
     ordering = ["-id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(user_id__in=search_user_ids(term)), False
+
+    @admin.display(description="credits", ordering="token_value")
+    def credits(self, row):
+        return format_credits(row.token_value)

@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 
+from bson import ObjectId
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -39,6 +40,13 @@ class CreditActionsMixin:
 
     def has_change_credits_permission(self, request) -> bool:
         return request.user.has_perm("balances.change_credits")
+
+    def response_action(self, request, queryset):
+        # A tampered selection would otherwise reach MongoDB as an invalid ObjectId (a 500).
+        if not all(ObjectId.is_valid(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(request, "The selection holds an id that is not a LibreChat id.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     @admin.action(description="Top up selected users", permissions=["change_credits"])
     def top_up(self, request, queryset):

@@ -3,12 +3,10 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from balances.credits import format_credits, parse_credits
+from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
 from balances.models import LibreChatUser
-from balances.queries import user_ids_with_balance
+from balances.queries import duplicate_balance_ids, user_ids_with_balance
 
-# Thresholds may exceed MAX_CREDIT_AMOUNT (a filter grants nothing) but stay exact in a double.
-LARGEST_THRESHOLD_CREDITS = 2**53
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
 
@@ -24,6 +22,7 @@ class CreditsFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
+        queryset = effective_only(queryset)
         if value == "zero":
             return queryset.filter(token_credits__lte=0)
         threshold = (
@@ -58,7 +57,30 @@ class CreditsBelowFilter(admin.SimpleListFilter):
             return queryset
         threshold = valid_threshold(request, self.value(), "Credits below")
         # An invalid threshold matches nothing: showing every row would let "select all" reach everyone.
-        return queryset.none() if threshold is None else queryset.filter(token_credits__lt=threshold)
+        return queryset.none() if threshold is None else effective_only(queryset).filter(token_credits__lt=threshold)
+
+
+class AutoRefillFilter(admin.SimpleListFilter):
+    """LibreChat treats a missing `autoRefillEnabled` as off, and so does this filter."""
+
+    title = "auto-refill"
+    parameter_name = "auto_refill"
+
+    def lookups(self, request, model_admin):
+        return [("on", "on"), ("off", "off")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "on":
+            return effective_only(queryset).filter(auto_refill_enabled=True)
+        if self.value() == "off":
+            return effective_only(queryset).exclude(auto_refill_enabled=True)
+        return queryset
+
+
+def effective_only(queryset):
+    """Only the balance documents LibreChat uses: a user's duplicate documents never match a filter."""
+    duplicates = duplicate_balance_ids()
+    return queryset.exclude(id__in=duplicates) if duplicates else queryset
 
 
 def valid_threshold(request, text: str, label: str) -> int | None:

@@ -1,5 +1,6 @@
 """What the balance commands share: who is acting, prompts, exit codes and streamed output."""
 
+import argparse
 import csv
 import getpass
 import json
@@ -14,8 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.models import ChangeBatch
 from balancemgr.middleware import connection_failure_behind
 from balancemgr.mongo import describe_mongo_error
-from balances.credits import format_credits, format_credits_and_usd
+from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, format_credits_and_usd, parse_credits
 from balances.ledger import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
+from balances.spreadsheet import escape_formula
 
 # Exit codes, documented in each command's help and in the README.
 EXIT_BAD_INPUT = 1
@@ -29,6 +31,14 @@ def os_actor() -> str:
         return f"{getpass.getuser()} (cli)"
     except (KeyError, OSError):
         return "unknown (cli)"
+
+
+def credits_threshold(text: str) -> int:
+    """An argparse type for --below/--above: the strict credit parser, up to 2**53 (a filter grants nothing)."""
+    try:
+        return parse_credits(text, maximum_credits=LARGEST_THRESHOLD_CREDITS)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.messages[0]) from exc
 
 
 def bad_input(message: str) -> CommandError:
@@ -199,7 +209,7 @@ def _write_csv(stream, rows: Iterable[dict], columns: list[str]) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow({key: _plain(row.get(key)) for key in columns})
+        writer.writerow({key: escape_formula(_plain(row.get(key))) for key in columns})
         count += 1
     return count
 

@@ -13,6 +13,9 @@ CREDITS_PER_USD = 1_000_000
 # optional thousands separators in groups of three: "5,5" is a typo, not 55.
 _AMOUNT_PATTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]+", re.ASCII)
 _MAX_AMOUNT_TEXT_LENGTH = 40
+# Thresholds (filters, --below) may exceed MAX_CREDIT_AMOUNT, since they grant nothing, but stay
+# exact in a double, as MongoDB compares them.
+LARGEST_THRESHOLD_CREDITS = 2**53
 
 
 def parse_credits(value: object, *, minimum_credits: int = 0, maximum_credits: int | None = None) -> int:

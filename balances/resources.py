@@ -10,10 +10,20 @@ from balances.credit_rows import check_credit_row, known_user_ids
 from balances.credits import format_credits, usd_from_credits
 from balances.documents import credits_number
 from balances.ledger import Kind
-from balances.models import Balance
+from balances.ledger.plans import chunks
+from balances.models import Balance, LibreChatUser
+from balances.queries import earliest_balances
+from balances.spreadsheet import escape_formula
 
 
-class BalanceExportResource(resources.ModelResource):
+class SpreadsheetSafeResource(resources.ModelResource):
+    """Every exported text cell escaped, so a user-chosen name never runs as a formula (CSV or XLSX)."""
+
+    def export_field(self, field, instance, **kwargs):
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+
+class BalanceExportResource(SpreadsheetSafeResource):
     # ObjectIds export blank through the default integer widget: declare them as text.
     id = fields.Field(attribute="id", column_name="balance_id", widget=widgets.CharWidget())
     user_id = fields.Field(attribute="user_id", column_name="user_id", widget=widgets.CharWidget())
@@ -55,6 +65,28 @@ class BalanceExportResource(resources.ModelResource):
         if not balance.refill_interval_value:
             return ""
         return f"{balance.refill_interval_value} {balance.refill_interval_unit or ''}".strip()
+
+
+class UserExportResource(SpreadsheetSafeResource):
+    id = fields.Field(attribute="id", column_name="user_id", widget=widgets.CharWidget())
+    credits = fields.Field(column_name="credits")
+
+    class Meta:
+        model = LibreChatUser
+        fields = export_order = ("id", "email", "name", "username", "role", "provider", "credits", "created_at")
+
+    def before_export(self, queryset, **kwargs):
+        user_ids = queryset.values_list("id", flat=True).iterator(chunk_size=2000)
+        self.credits_by_user = {
+            user_id: document.get("tokenCredits")
+            for chunk in chunks(user_ids, 2000)
+            for user_id, document in earliest_balances(chunk).items()
+        }
+
+    def dehydrate_credits(self, user: LibreChatUser):
+        credits = self.credits_by_user.get(user.pk)
+        number = credits_number(credits)
+        return round(number) if number is not None else (None if credits is None else format_credits(credits))
 
 
 class CreditImportResource(resources.ModelResource):

@@ -6,6 +6,7 @@ from itertools import islice
 
 from bson import ObjectId
 from django.conf import settings
+from django.db.models import Q
 
 from audit.models import ChangeBatch
 from balancemgr.mongo import librechat_db
@@ -58,6 +59,14 @@ def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], 
     for chunk in chunks(sorted(wanted), 1000):
         for user_id, email in LibreChatUser.objects.filter(email__in=chunk).values_list("id", "email"):
             found.setdefault(email, []).append(user_id)
+    # LibreChat stores emails lowercase (an indexed exact match above); older installs hold some
+    # mixed-case ones, looked up case-insensitively only for the emails still missing.
+    for chunk in chunks(sorted(wanted - found.keys()), 100):
+        any_case = Q()
+        for email in chunk:
+            any_case |= Q(email__iexact=email)
+        for user_id, email in LibreChatUser.objects.filter(any_case).values_list("id", "email"):
+            found.setdefault(email.lower(), []).append(user_id)
     targets = [Target(ids[0], email) for email, ids in sorted(found.items()) if len(ids) == 1]
     ambiguous = sorted(email for email, ids in found.items() if len(ids) > 1)
     return targets, sorted(wanted - found.keys()), ambiguous

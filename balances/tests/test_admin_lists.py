@@ -87,7 +87,8 @@ def test_select_all_under_an_invalid_filter_changes_nobody(admin_client, people)
     from balances.testing import credits_of
 
     before = {name: credits_of(user_id) for name, user_id in people.items()}
-    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": ["x"], "step": "choose"}
+    some_id = str(people["dave"])
+    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [some_id], "step": "choose"}
     url = f"{BALANCES}?credits_below=1.5"
     response = admin_client.post(url, {**data, "batch_id": "b", "preset": "1000000"}, follow=True)
     assert response.status_code == 200
@@ -166,3 +167,44 @@ def test_the_index_shows_the_overview(admin_client, people, mongo):
     assert (overview.users_at_zero, overview.users_below_1m) == (1, 1)
     assert overview.outstanding_credits == 36_000_000 and overview.outstanding_usd == "$36.00"
     assert overview.median_credits == 4_500_000 and overview.average_credits == 9_000_000
+
+
+@pytest.mark.parametrize("url", [BALANCES, "/admin/balances/librechatuser/"])
+def test_a_selection_that_is_not_an_id_is_a_message_not_an_error(admin_client, people, url):
+    data = {"action": "top_up", "index": 0, "_selected_action": ["not-an-id"]}
+    response = admin_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert "not a LibreChat id" in response.content.decode()
+
+
+def test_duplicate_documents_never_match_a_filter_nor_join_a_plan(admin_client, people, mongo):
+    from balances.testing import credits_of
+
+    # Dave's earliest balance is well above 1M; a later duplicate holds 5,000 credits.
+    mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 5_000})
+    assert "daveporter@example.com" not in emails_in(admin_client.get(BALANCES, {"credits": "below_1000000"}))
+    assert "daveporter@example.com" not in emails_in(admin_client.get(BALANCES, {"credits_below": "1000000"}))
+    before = credits_of(people["dave"])
+    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [str(people["dave"])]}
+    page = admin_client.post(
+        f"{BALANCES}?credits_below=1000000", {**data, "step": "choose", "batch_id": "b", "preset": "1000000"}
+    )
+    assert "daveporter@example.com" not in page.content.decode()
+    assert credits_of(people["dave"]) == before
+
+
+def test_the_auto_refill_off_filter_includes_documents_without_the_field(admin_client, people):
+    off = emails_in(admin_client.get(BALANCES, {"auto_refill": "off"}))
+    on = emails_in(admin_client.get(BALANCES, {"auto_refill": "on"}))
+    assert on == ["grace@example.com"] and "grace@example.com" not in off and len(off) == 3
+
+
+def test_filter_counts_are_never_computed(admin_client, people):
+    response = admin_client.get(BALANCES, {"_facets": "1"})
+    assert response.status_code == 200 and response.context["cl"].model_admin.show_facets.name == "NEVER"
+
+
+def test_the_balance_page_is_titled_with_the_users_name_and_email(admin_client, people, mongo):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    content = admin_client.get(f"{BALANCES}{balance_id}/change/").content.decode()
+    assert "Dave Porter &lt;daveporter@example.com&gt;" in content

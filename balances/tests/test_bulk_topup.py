@@ -186,3 +186,18 @@ def test_a_batch_id_with_a_different_file_is_refused(people, tmp_path):
     code, message = exit_code_of("--csv", str(rows), "--yes", "--batch-id", "may")
     assert code == 1 and "belongs to other targets" in message
     assert credits_of(people["alice"]) == 500_100
+
+
+@pytest.mark.parametrize("below", ["100000000000000000000", "²", "1.5", "-1"])
+def test_an_impossible_threshold_is_refused_by_the_parser(people, below):
+    with pytest.raises(CommandError, match="--below"):
+        call_command("bulk_topup", "--below", below, "--add", "5", "--yes", stdout=io.StringIO(), stderr=io.StringIO())
+    assert credits_of(people["alice"]) == 500_000
+
+
+def test_a_csv_field_over_the_csv_modules_limit_is_a_message(people, tmp_path):
+    rows = tmp_path / "huge.csv"
+    rows.write_text("email,amount,reason\nalice@example.com,5," + "x" * 140_000 + "\n")
+    code, message = exit_code_of("--csv", str(rows), "--yes")
+    assert code == 1 and "Cannot read the file" in message
+    assert credits_of(people["alice"]) == 500_000

@@ -272,3 +272,10 @@ def test_concurrent_librechat_spending_and_our_changes_reconcile_exactly(mongo):
     all_rows = mongo.transactions.find({"user": user_id})
     assert credits_of(user_id) == start + sum(row["tokenValue"] for row in all_rows)
     assert ChangeBatch.objects.count() == 18
+
+
+def test_an_email_stored_in_mixed_case_by_an_older_install_is_found(mongo):
+    mixed = create_user("mixed.case@example.com", 0)
+    mongo.users.update_one({"_id": mixed}, {"$set": {"email": "Mixed.Case@Example.com"}})
+    targets, unknown, _ = ledger.targets_for_emails(["mixed.case@example.com"])
+    assert targets == [Target(mixed, "mixed.case@example.com")] and unknown == []

@@ -1,3 +1,4 @@
+import csv
 import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -6,7 +7,15 @@ from django.core.exceptions import ValidationError
 
 from audit.models import ChangeBatch
 from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
-from balances.cli import LibreChatCommand, bad_input, confirm_on_terminal, os_actor, progress_printer, report_batch
+from balances.cli import (
+    LibreChatCommand,
+    bad_input,
+    confirm_on_terminal,
+    credits_threshold,
+    os_actor,
+    progress_printer,
+    report_batch,
+)
 from balances.credits import format_credits_and_usd
 from balances.ledger import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
 
@@ -26,7 +35,7 @@ class Command(LibreChatCommand):
     def add_arguments(self, parser):
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--all", action="store_true", dest="all_users", help="Every LibreChat user.")
-        who.add_argument("--below", type=int, metavar="N", help="Users whose balance is below N credits.")
+        who.add_argument("--below", type=credits_threshold, metavar="N", help="Users whose balance is below N credits.")
         who.add_argument("--role", choices=["USER", "ADMIN"], help="Users with this role.")
         who.add_argument("--emails-file", type=Path, metavar="F", help="One email per line.")
         who.add_argument("--csv", type=Path, metavar="F", help="CSV with email,amount[,reason] per row.")
@@ -111,7 +120,7 @@ class Command(LibreChatCommand):
                 targets, errors = targets_from_emails_file(options["emails_file"])
             else:
                 targets, errors = targets_from_csv(options["csv"], kind)
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise bad_input(f"Cannot read the file: {exc}") from exc
         if errors:
             for error in errors:
