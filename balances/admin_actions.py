@@ -23,11 +23,21 @@ from django.utils.html import format_html
 from audit.models import ChangeBatch
 from balances.credits import format_credits_and_usd
 from balances.forms import CreditChangeForm
-from balances.ledger import BatchOutcome, Kind, LedgerError, Target, open_batch, planned_delta, run_batch
+from balances.ledger import (
+    BatchOutcome,
+    Kind,
+    LedgerError,
+    Target,
+    open_batch,
+    planned_changes,
+    planned_delta,
+    run_batch,
+)
 from balances.tasks import queue_batch
 
 REVIEW_SALT = "balances.admin_actions.review"
 REVIEW_MAX_AGE_SECONDS = 3600
+PLAN_USERS_SHOWN = 20
 
 
 class CreditActionsMixin:
@@ -93,7 +103,13 @@ def change_credits(model_admin, request, queryset, kind: str):
         else:
             return apply_reviewed(model_admin, request, form, kind, targets)
     user_count, delta_credits = planned_delta(kind, ((target.user_id, reviewed["amount"]) for target in targets))
-    plan = {"user_count": user_count, "delta_credits": delta_credits, "targets": targets}
+    plan = {
+        "user_count": user_count,
+        "delta_credits": delta_credits,
+        "targets": targets,
+        "first_changes": planned_changes(kind, reviewed["amount"], targets[:PLAN_USERS_SHOWN]),
+        "more_count": max(0, len(targets) - PLAN_USERS_SHOWN),
+    }
     token = signing.dumps(reviewed, salt=REVIEW_SALT)
     return render_step(model_admin, request, queryset, form, kind, "review", plan, token)
 

@@ -35,7 +35,12 @@ class CreditChangeForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         preset = cleaned.get("preset", CUSTOM)
-        raw_amount = cleaned.get("amount") if preset in (CUSTOM, "") else preset
+        typed = (cleaned.get("amount") or "").strip()
+        if preset not in (CUSTOM, "") and typed:
+            # Without JavaScript a typed amount leaves the preset selected: never guess which one was meant.
+            self.add_error("amount", 'Choose "custom amount" to use the typed amount, or clear it to use the preset.')
+            return cleaned
+        raw_amount = typed if preset in (CUSTOM, "") else preset
         try:
             cleaned["amount_credits"] = clean_amount(raw_amount or "", self.kind)
         except ValidationError as exc:

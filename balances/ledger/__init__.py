@@ -33,8 +33,10 @@ what it did not reach stays pending for the next run (the worker, or the same co
 
 from audit.models import BalanceChange, ChangeBatch
 from balances.ledger.plans import (
+    PlannedChange,
     Target,
     clean_amount,
+    planned_changes,
     planned_delta,
     targets_for_emails,
     targets_for_user_ids,
@@ -57,12 +59,14 @@ __all__ = [
     "Kind",
     "LedgerError",
     "MongoUnavailableError",
+    "PlannedChange",
     "Status",
     "Target",
     "add_targets",
     "change_one",
     "clean_amount",
     "open_batch",
+    "planned_changes",
     "planned_delta",
     "run_batch",
     "targets_for_emails",

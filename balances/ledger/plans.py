@@ -52,6 +52,33 @@ def planned_delta(kind: str, amounts_by_user: Iterable[tuple[ObjectId, int]]) ->
     return users, total
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedChange:
+    email: str
+    before_credits: object  # as stored: None without a balance document, maybe not a number
+    after_credits: float | None
+
+
+def planned_changes(kind: str, amount_credits: int, targets: list[Target]) -> list[PlannedChange]:
+    """Before and after for a few targets, read now, for a confirmation page to name who changes how."""
+    balances = earliest_balances(target.user_id for target in targets)
+    planned = []
+    for target in targets:
+        stored = balances[target.user_id].get("tokenCredits", 0) if target.user_id in balances else None
+        current = credits_number(0 if stored is None else stored)
+        after = None if current is None else _after(kind, current, amount_credits)
+        planned.append(PlannedChange(target.email, stored, after))
+    return planned
+
+
+def _after(kind: str, current: float, amount_credits: int) -> float:
+    if kind == Kind.ADD:
+        return current + amount_credits
+    if kind == Kind.SET:
+        return amount_credits
+    return max(current, amount_credits)
+
+
 def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], list[str]]:
     """(targets, unknown emails, ambiguous emails); emails match case-insensitively as LibreChat stores them."""
     wanted = {email.strip().lower() for email in emails if email.strip()}

@@ -170,3 +170,22 @@ def test_viewers_cannot_change_balances(viewer_client, mongo, alice):
     assert (
         viewer_client.post(f"{BALANCES}{balance_id(mongo, alice)}/change/", {"refill_amount": "5"}).status_code == 403
     )
+
+
+def test_a_preset_plus_a_typed_amount_is_a_form_error_never_a_guess(operator_client, mongo, alice):
+    selected = [balance_id(mongo, alice)]
+    response = post_action(
+        operator_client, BALANCES, "top_up", selected, step="choose", batch_id="b", preset="1000000", amount="2500000"
+    )
+    assert response.context["step"] == "choose"
+    assert "Choose &quot;custom amount&quot; to use the typed amount" in response.content.decode()
+    assert not ChangeBatch.objects.exists()
+
+
+def test_the_review_names_the_first_users_with_before_and_after(operator_client, mongo):
+    users = [create_user(f"user{i:02}@example.com", i) for i in range(23)]
+    page, _ = review(operator_client, USERS, "top_up", users, preset="custom", amount="100")
+    content = page.content.decode()
+    assert content.count("<tr><td>user") == 20 and "and 3 more users." in content
+    assert "<td>user00@example.com</td><td>0</td><td>100</td>" in content
+    assert 'class="button cancel-link">Cancel</a>' in content
