@@ -133,6 +133,14 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "email", "amount", "reason", "batch_id"]
     search_fields = ["email", "batch_id"]
 
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        if not request.user.is_superuser:
+            # Setting the balances of any list of users is the same power as "set all matching".
+            form.fields["mode"].choices = [(Kind.ADD, IMPORT_MODES[0][1])]
+            form.fields["mode"].help_text = "Only superusers may import files that set balances."
+        return form
+
     def get_import_resource_kwargs(self, request, **kwargs):
         form = kwargs.get("form")
         cleaned = getattr(form, "cleaned_data", None) or {}

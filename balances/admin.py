@@ -16,6 +16,7 @@ from balances.admin_filters import (
     effective_only,
 )
 from balances.credits import format_credits, format_credits_and_usd
+from balances.forms import RefillForm
 from balances.history import user_history_context
 from balances.ledger import Target, targets_for_user_ids
 from balances.models import Balance, LibreChatUser, Transaction
@@ -70,6 +71,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     list_select_related = False
     show_full_result_count = False
     change_form_template = "admin/balances/balance/change_form.html"
+    form = RefillForm
     import_export_change_list_template = "admin/balances/balance/change_list.html"
     readonly_fields = ["user_link", "credits", "last_refill"]
     fieldsets = [

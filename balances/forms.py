@@ -1,9 +1,11 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from balances.credits import format_credits_and_usd
 from balances.ledger import Kind, clean_amount
+from balances.models import Balance
 
 CUSTOM = "custom"
 
@@ -45,4 +47,27 @@ class CreditChangeForm(forms.Form):
             cleaned["amount_credits"] = clean_amount(raw_amount or "", self.kind)
         except ValidationError as exc:
             self.add_error("amount", exc)
+        return cleaned
+
+
+class RefillForm(forms.ModelForm):
+    """LibreChat's per-user auto-refill settings, checked the way LibreChat will use them."""
+
+    class Meta:
+        model = Balance
+        fields = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refill_interval_value"].min_value = 1
+        self.fields["refill_interval_value"].validators.append(MinValueValidator(1))
+        self.fields["refill_amount"].validators.append(MaxValueValidator(settings.MAX_CREDIT_AMOUNT))
+        self.fields["refill_amount"].help_text = f"Credits added each time, at most {settings.MAX_CREDIT_AMOUNT:,}."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("auto_refill_enabled"):
+            for name in ("refill_interval_value", "refill_interval_unit", "refill_amount"):
+                if cleaned.get(name) in (None, "") and name not in self.errors:
+                    self.add_error(name, "Required while auto-refill is on: LibreChat cannot refill without it.")
         return cleaned

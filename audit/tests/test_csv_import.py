@@ -49,8 +49,15 @@ def test_confirming_twice_applies_once(operator_client, people):
     assert len(credit_transactions(people["alice"])) == 1
 
 
-def test_set_mode_sets_each_balance(operator_client, people):
-    confirm(operator_client, upload(operator_client, "email,amount\nalice@example.com,0\n", mode="set"))
+def test_operators_cannot_import_a_file_that_sets_balances(operator_client, people):
+    preview = upload(operator_client, "email,amount\nalice@example.com,5\n", mode="set")
+    assert preview.status_code == 200 and preview.context.get("confirm_form") is None
+    assert "Select a valid choice" in preview.content.decode()
+    assert credits_of(people["alice"]) == 100 and not ChangeBatch.objects.exists()
+
+
+def test_set_mode_sets_each_balance(admin_client, people):
+    confirm(admin_client, upload(admin_client, "email,amount\nalice@example.com,0\n", mode="set"))
     assert credits_of(people["alice"]) == 0
     assert credit_transactions(people["alice"])[0]["tokenValue"] == -100
 
@@ -86,14 +93,14 @@ def test_viewers_cannot_import(viewer_client, people):
     assert viewer_client.get(IMPORT).status_code == 403
 
 
-def test_uploading_the_same_file_again_resumes_its_batch_instead_of_crediting_twice(operator_client, people):
+def test_uploading_the_same_file_again_resumes_its_batch_instead_of_crediting_twice(admin_client, people):
     text = "email,amount\nalice@example.com,1000\n"
-    confirm(operator_client, upload(operator_client, text))
-    done = confirm(operator_client, upload(operator_client, text))
+    confirm(admin_client, upload(admin_client, text))
+    done = confirm(admin_client, upload(admin_client, text))
     assert done.status_code == 302
     assert credits_of(people["alice"]) == 1100 and len(credit_transactions(people["alice"])) == 1
     assert ChangeBatch.objects.count() == 1
-    confirm(operator_client, upload(operator_client, text, mode="set"))
+    confirm(admin_client, upload(admin_client, text, mode="set"))
     assert credits_of(people["alice"]) == 1000 and ChangeBatch.objects.count() == 2, "another mode, another batch"
 
 

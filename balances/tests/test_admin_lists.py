@@ -57,7 +57,7 @@ def test_search_finds_any_part_of_name_username_or_email(admin_client, people):
         ({"credits": "zero"}, ["erin@example.com"]),
         ({"credits_below": "1,600,000"}, ["grace@example.com", "erin@example.com"]),
         ({"role": "ADMIN"}, ["frank@example.com"]),
-        ({"auto_refill_enabled__exact": "1"}, ["grace@example.com"]),
+        ({"auto_refill": "on"}, ["grace@example.com"]),
     ],
 )
 def test_filters(admin_client, people, params, expected):
@@ -139,6 +139,28 @@ def test_a_bad_refill_unit_is_a_form_error(admin_client, people, mongo):
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert "refillIntervalUnit" not in mongo.balances.find_one({"_id": balance_id})
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"auto_refill_enabled": "true"}, "refill_interval_value", "Required while auto-refill is on"),
+        (
+            {"auto_refill_enabled": "true", "refill_interval_value": "1", "refill_interval_unit": "days"},
+            "refill_amount",
+            "Required",
+        ),
+        ({"refill_interval_value": "0"}, "refill_interval_value", "greater than or equal to 1"),
+        ({"refill_amount": "99999999999999"}, "refill_amount", "less than or equal to 1000000000"),
+    ],
+)
+def test_refill_settings_are_checked_as_librechat_will_use_them(admin_client, people, mongo, fields, field, message):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    response = admin_client.post(f"{BALANCES}{balance_id}/change/", fields)
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    stored = mongo.balances.find_one({"_id": balance_id})
+    assert not {"autoRefillEnabled", "refillIntervalValue", "refillAmount"} & set(stored)
 
 
 def test_the_user_page_shows_balance_transactions_and_history(admin_client, people, mongo):
