@@ -128,6 +128,7 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     resource_classes = [CreditImportResource]
     formats = [CSV]
+    import_template_name = "admin/audit/importrow/import.html"
     import_form_class = CreditImportForm
     confirm_form_class = ConfirmCreditImportForm
     list_display = ["created_at", "email", "amount", "reason", "batch_id"]

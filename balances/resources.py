@@ -7,7 +7,7 @@ from import_export import fields, resources, widgets
 
 from audit.models import ImportRow
 from balances.credit_rows import check_credit_row, known_user_ids
-from balances.credits import format_credits, usd_from_credits
+from balances.credits import format_credits, format_credits_and_usd, usd_from_credits
 from balances.documents import credits_number
 from balances.ledger import Kind
 from balances.ledger.plans import chunks
@@ -95,10 +95,13 @@ class CreditImportResource(resources.ModelResource):
     email = fields.Field(attribute="email", column_name="email")
     amount = fields.Field(attribute="amount_credits", column_name="amount", widget=widgets.CharWidget())
     reason = fields.Field(attribute="reason", column_name="reason", default="")
+    # Shown in the preview only: what each row will do to the balance as it stands now.
+    balance_now = fields.Field(attribute="preview_balance_now", column_name="balance now", readonly=True)
+    balance_after = fields.Field(attribute="preview_balance_after", column_name="after", readonly=True)
 
     class Meta:
         model = ImportRow
-        fields = ("email", "amount", "reason")
+        fields = ("email", "amount", "reason", "balance_now", "balance_after")
         import_id_fields = ()
         use_bulk = False
         # One ImportRow per line: never look up and overwrite a row from an earlier file.
@@ -110,6 +113,8 @@ class CreditImportResource(resources.ModelResource):
         self.batch_id = batch_id
         self.user_ids_by_email: dict[str, object] = {}
         self.seen_emails: set[str] = set()
+        self.balances: dict = {}
+        self.total_delta_credits = 0.0
 
     def get_instance(self, instance_loader, row):
         return None
@@ -118,6 +123,22 @@ class CreditImportResource(resources.ModelResource):
         if "email" not in (dataset.headers or []) or "amount" not in dataset.headers:
             raise ValidationError("The file needs the columns email and amount (reason is optional).")
         self.user_ids_by_email = known_user_ids(dataset["email"])
+        self.balances = earliest_balances(self.user_ids_by_email.values())
+
+    def after_import(self, dataset, result, **kwargs):
+        # Read by the preview template: the mode and what the whole file will change.
+        result.credit_mode = Kind(self.mode).label
+        result.credit_total = format_credits_and_usd(self.total_delta_credits, " credits")
+
+    def _stored(self, row: ImportRow):
+        user_id = self.user_ids_by_email.get(row.email)
+        return self.balances[user_id].get("tokenCredits", 0) if user_id in self.balances else None
+
+    def _after(self, row: ImportRow) -> float | None:
+        current = credits_number(self._stored(row) or 0)
+        if current is None or not isinstance(row.amount_credits, int):
+            return None
+        return current + row.amount_credits if self.mode == Kind.ADD else row.amount_credits
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
@@ -128,3 +149,8 @@ class CreditImportResource(resources.ModelResource):
         instance.reason = instance.reason or ""
         if errors:
             raise ValidationError(errors)
+        after = self._after(instance)
+        instance.preview_balance_now = format_credits(self._stored(instance))
+        instance.preview_balance_after = "" if after is None else format_credits(after)
+        if after is not None:
+            self.total_delta_credits += after - (credits_number(self._stored(instance) or 0) or 0)

@@ -112,3 +112,30 @@ def test_a_mode_flipped_after_the_preview_is_refused(operator_client, people):
     assert response.status_code == 200
     assert "differs from the preview" in response.content.decode()
     assert credits_of(people["alice"]) == 100 and not ChangeBatch.objects.exists()
+
+
+def test_the_preview_says_the_mode_each_rows_result_and_the_total(operator_client, people):
+    preview = upload(operator_client, "email,amount\nalice@example.com,1000\nbob@example.com,2000\n")
+    content = preview.content.decode()
+    assert "Mode: <strong>add credits</strong>" in content
+    assert "total change <strong>3,000 credits ($0.00)</strong>" in content
+    rows = preview.context["result"].valid_rows()
+    assert [row.diff[-2:] for row in rows] == [
+        ['<ins style="background:#e6ffe6;">100</ins>', '<ins style="background:#e6ffe6;">1,100</ins>'],
+        ['<ins style="background:#e6ffe6;">no balance</ins>', '<ins style="background:#e6ffe6;">2,000</ins>'],
+    ]
+    assert "<td>2</td>" in content and "<td>3</td>" in content, "the file's own line numbers"
+
+
+def test_errors_are_shown_inline_with_the_files_line_numbers(operator_client, people):
+    preview = upload(operator_client, "email,amount\nalice@example.com,5\nghost@example.com,5\n")
+    content = preview.content.decode()
+    assert "<td>3</td>" in content and "No single LibreChat user has the email" in content
+
+
+def test_csv_imports_are_listed_under_balances_on_the_index(operator_client, people):
+    apps = {
+        app["app_label"]: [m["object_name"] for m in app["models"]]
+        for app in operator_client.get("/admin/").context["app_list"]
+    }
+    assert "ImportRow" in apps["balances"] and "ImportRow" not in apps.get("audit", [])

@@ -98,3 +98,20 @@ def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, dj
     assert "Set the balance to 100 credits for 1 user" in page.inner_text("p.plan")
     page.click("input[value='Yes, apply']")
     assert credits_of(frank) == 100
+
+
+def test_a_csv_import_previews_each_row_then_applies(page, live_server, django_user_model, mongo, tmp_path):
+    grace = create_user("grace@example.com", 1_000, name="Grace")
+    create_user("heidi@example.com", name="Heidi")
+    csv_file = tmp_path / "topups.csv"
+    csv_file.write_text("email,amount,reason\ngrace@example.com,2000000,refund\nheidi@example.com,500000,\n")
+    log_in_as_operator(page, live_server, django_user_model, "/admin/audit/importrow/import/")
+    page.set_input_files("input[name=import_file]", str(csv_file))
+    page.click("input[type=submit]")
+    assert "Mode: add credits" in page.inner_text("p.plan")
+    assert "2,500,000 credits ($2.50)" in page.inner_text("p.plan")
+    screenshot(page, "import-preview", 1400)
+    screenshot(page, "import-preview", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("input[name=confirm]")
+    assert credits_of(grace) == 2_001_000
