@@ -1,4 +1,3 @@
-import csv
 import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -120,7 +119,7 @@ class Command(LibreChatCommand):
                 targets, errors = targets_from_emails_file(options["emails_file"])
             else:
                 targets, errors = targets_from_csv(options["csv"], kind)
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise bad_input(f"Cannot read the file: {exc}") from exc
         if errors:
             for error in errors:
