@@ -38,12 +38,9 @@ class CreditRequestAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
-    def get_queryset(self, request):
-        pending_first = Case(When(status=Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
-        return super().get_queryset(request).annotate(pending_first=pending_first)
-
     def get_ordering(self, request):
-        return ["pending_first", "-created_at", "-id"]
+        pending_first = Case(When(status=Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+        return [pending_first.asc(), "-created_at", "-id"]
 
     def has_add_permission(self, request):
         return False

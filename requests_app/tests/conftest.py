@@ -40,5 +40,11 @@ def links_in(message) -> list[str]:
     return [line for line in message.body.splitlines() if "/request/decide/" in line]
 
 
+def link_parts(url: str) -> tuple[int, str, str]:
+    """(request id, action, token) of a decision link."""
+    request_id, action, token = url.split("/request/decide/")[1].strip("/").split("/")
+    return int(request_id), action, token
+
+
 def outbox_to(address: str) -> list:
     return [message for message in mail.outbox if message.to == [address]]
