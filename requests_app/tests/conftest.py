@@ -30,9 +30,8 @@ def submit(client, meta: dict | None = None, **fields):
 
 def pending_request(email="alice@example.com", user_id=None, **fields) -> CreditRequest:
     """A stored pending request, as the public page leaves it (without mailing anyone)."""
-    return CreditRequest.objects.create(
-        email=email, librechat_user_id=str(user_id) if user_id else "", reference="JOB-1", reason="thesis", **fields
-    )
+    fields = {"reference": "JOB-1", "reason": "thesis", **fields}
+    return CreditRequest.objects.create(email=email, librechat_user_id=str(user_id) if user_id else "", **fields)
 
 
 def links_in(message) -> list[str]:
