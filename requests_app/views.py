@@ -72,7 +72,12 @@ def decide(request: HttpRequest, request_id: int, action: str, token: str) -> Ht
         return _notice(request, "Already decided", decisions.already_decided(credit_request), status=status)
     form_class = DECISION_FORMS.get(link.action)
     form = form_class(request.POST if request.method == "POST" else None) if form_class else None
-    context = {"credit_request": credit_request, "link": link, "form": form}
+    context = {
+        "credit_request": credit_request,
+        "link": link,
+        "form": form,
+        "reference_label": settings.REQUEST_REFERENCE_LABEL,
+    }
     if request.method == "GET" or (form is not None and not form.is_valid()):
         status = 200 if request.method == "GET" else 400
         return render(request, "requests_app/public/decide_confirm.html", context, status=status)
