@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or with TRUST_PROXY the address our reverse proxy saw (the last X-Forwarded-For entry).
+    """REMOTE_ADDR, or with TRUST_PROXY the address our proxy saw (the last X-Forwarded-For entry); "" if not an IP.
 
     Only the rightmost entry is the proxy's own; anything left of it came from the client and can
     be forged, so it is never used.
@@ -17,7 +17,9 @@ def client_ip(request: HttpRequest) -> str:
         candidate = forwarded[-1].strip()
         if _is_ip(candidate):
             return candidate
-    return request.META.get("REMOTE_ADDR", "")
+    remote_address = request.META.get("REMOTE_ADDR", "")
+    # gunicorn on a unix socket gives "" or a path; PostgreSQL's inet column would refuse anything but an IP.
+    return remote_address if _is_ip(remote_address) else ""
 
 
 def _is_ip(text: str) -> bool:

@@ -107,7 +107,10 @@ class CreditRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend the admin notification", permissions=["change"])
     def resend_notification(self, request, queryset):
-        for credit_request in queryset.filter(status=Status.PENDING).exclude(librechat_user_id=""):
+        mailable = queryset.filter(status=Status.PENDING).exclude(librechat_user_id="")
+        if skipped := queryset.count() - mailable.count():
+            self.message_user(request, f"{skipped} decided or unknown-email requests were not mailed.", messages.INFO)
+        for credit_request in mailable:
             if mail.notify_admins(credit_request):
                 self.message_user(request, f"Request {credit_request.pk}: notification sent.", messages.SUCCESS)
             else:
