@@ -31,7 +31,7 @@ class CreditRequestAdmin(admin.ModelAdmin):
         ("Request", {"fields": ["email", "user_link", "reference", "wished", "reason", "client_ip", "created_at"]}),
         ("Flags", {"fields": ["is_duplicate"]}),
         ("Decision", {"fields": ["status", "granted", "decided_by", "decided_at", "channel", "decision_note"]}),
-        ("Crediting", {"fields": ["crediting", "crediting_error", "audit_link"]}),
+        ("Crediting", {"fields": ["crediting", "crediting_started_at", "crediting_error", "audit_link"]}),
         ("Mail", {"fields": ["notified_at", "notify_error", "requester_notified_at", "requester_notify_error"]}),
     ]  # fmt: skip
 

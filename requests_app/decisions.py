@@ -50,6 +50,7 @@ def approve(credit_request: CreditRequest, *, amount_credits: int, decided_by: s
         channel=channel,
         batch_id=credit_request.ledger_batch_id,
         crediting=Crediting.CREDITING,
+        crediting_started_at=timezone.now(),
         librechat_user_id=str(target.user_id),
     )
     credit_request.refresh_from_db()
@@ -73,9 +74,14 @@ def reject(credit_request: CreditRequest, *, note: str, decided_by: str, channel
 
 def retry_crediting(credit_request: CreditRequest) -> CreditRequest:
     """Credit an approved request whose crediting failed or was interrupted, with the same batch and amount."""
-    stuck = Q(crediting=Crediting.CREDITING, decided_at__lt=timezone.now() - STUCK_AFTER)
-    retryable = CreditRequest.objects.filter(Q(crediting=Crediting.FAILED) | stuck, pk=credit_request.pk)
-    won = retryable.filter(status=Status.APPROVED).update(crediting=Crediting.CREDITING, crediting_error="")
+    credit_request.refresh_from_db()
+    # Claimed with the start time seen, so of two simultaneous retries only one goes on.
+    stuck = Q(crediting=Crediting.CREDITING, crediting_started_at__lt=timezone.now() - STUCK_AFTER)
+    won = (
+        CreditRequest.objects.filter(Q(crediting=Crediting.FAILED) | stuck, pk=credit_request.pk)
+        .filter(status=Status.APPROVED, crediting_started_at=credit_request.crediting_started_at)
+        .update(crediting=Crediting.CREDITING, crediting_error="", crediting_started_at=timezone.now())
+    )
     credit_request.refresh_from_db()
     if not won:
         raise DecisionRefused(

@@ -46,6 +46,7 @@ class CreditRequest(models.Model):
     # The ledger batch an approval produced; crediting again with it never applies twice.
     batch_id = models.CharField(max_length=64, blank=True)
     crediting = models.CharField(max_length=10, choices=Crediting.choices, blank=True)
+    crediting_started_at = models.DateTimeField(null=True, blank=True)
     crediting_error = models.TextField(blank=True)
 
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When every NOTIFY_TO address was mailed.")

@@ -130,3 +130,25 @@ def test_viewers_may_look_but_not_decide(viewer_client, alice):
     assert response.status_code == 200 and 'value="approve"' not in response.content.decode()
     credit_request.refresh_from_db()
     assert credit_request.status == "pending" and credits_of(alice) == 20_000
+
+
+def test_an_interrupted_crediting_can_be_retried_once_it_is_clearly_stuck(operator_client, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    credit_request = pending_request(user_id=alice)
+    CreditRequest.objects.filter(pk=credit_request.pk).update(
+        status="approved",
+        amount_granted_credits=5_000_000,
+        decided_by="ann@example.com",
+        batch_id=f"request-{credit_request.pk}",
+        crediting="crediting",
+        crediting_started_at=timezone.now() - timedelta(minutes=1),
+    )
+    act(operator_client, "retry_crediting", [credit_request])
+    assert credits_of(alice) == 20_000, "a crediting that may still be running is left alone"
+    CreditRequest.objects.filter(pk=credit_request.pk).update(crediting_started_at=timezone.now() - timedelta(hours=1))
+    act(operator_client, "retry_crediting", [credit_request])
+    credit_request.refresh_from_db()
+    assert credit_request.crediting == "credited" and credits_of(alice) == 5_020_000
