@@ -20,7 +20,7 @@ Status = CreditRequest.Status
 class CreditRequestAdmin(admin.ModelAdmin):
     list_display = [
         "created_at", "email", "user_link", "reference", "wished", "status", "is_duplicate",
-        "granted", "decided_by", "channel", "mail_outcome", "crediting",
+        "granted", "decided_by", "mail_outcome", "crediting",
     ]  # fmt: skip
     list_display_links = ["created_at", "email"]
     list_filter = ["status", "is_duplicate", "channel", "crediting"]
@@ -56,7 +56,7 @@ class CreditRequestAdmin(admin.ModelAdmin):
     @admin.display(description="LibreChat user")
     def user_link(self, credit_request):
         if not credit_request.librechat_user_id:
-            return "unknown email (no single LibreChat user has it)"
+            return "unknown email"
         url = reverse("admin:balances_librechatuser_change", args=[credit_request.librechat_user_id])
         return format_html('<a href="{}">balance and history</a>', url)
 
