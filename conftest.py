@@ -5,6 +5,7 @@ use a real MongoDB instead (its `test_LibreChat` database is created and dropped
 """
 
 import os
+import tempfile
 
 import pytest
 from django.conf import settings
@@ -22,6 +23,11 @@ def pytest_configure(config):
         port = free_port()
         _server = start_embedded_mongo(":memory:", port)
         uri = f"mongodb://127.0.0.1:{port}/LibreChat"
+    default = settings.DATABASES["default"]
+    if default["ENGINE"].endswith("sqlite3"):
+        # A file instead of shared-cache memory: there, a thread meeting another's lock fails at once
+        # ("table is locked"), where a real SQLite file waits; the concurrency tests need the real behaviour.
+        default.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="balancemgr-test-"), "db.sqlite3")
     # Settings are already loaded, so the alias itself is repointed (an env var is too late).
     settings.DATABASES["librechat"]["HOST"] = uri
     settings.DATABASES["librechat"]["NAME"] = "LibreChat"

@@ -1,8 +1,11 @@
 """Settings for the LibreChat Balance Manager, read from the environment (and `.env`)."""
 
+import os
 from pathlib import Path
 
 import environ
+
+from balancemgr.email_settings import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -105,8 +108,9 @@ STORAGES = {
     },
 }
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="balancemgr@localhost")
+# EMAIL_URL, or the old Balance Manager's SMTP_HOST/PORT/USER/PASS/FROM, or EMAIL_BACKEND (e.g. an
+# anymail backend) with ANYMAIL_* settings; contradicting settings stop the start with a clear error.
+vars().update(email_settings(os.environ))
 
 # Credit amounts (1,000,000 credits = 1 USD).
 TOPUP_PRESETS_CREDITS = env.list(
@@ -123,6 +127,24 @@ BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
 # django-tasks (the backport of Django 6's tasks) with its database backend: the worker is
 # `manage.py ledger_worker`, and the queue lives in this tool's own database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Credit requests (requests_app). The WEBHOOK_* and NOTIFY_TO names are the old Balance Manager's,
+# so an operator's existing .env keeps working.
+WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")
+WEBHOOK_BASE_URL = env("WEBHOOK_BASE_URL", default="")
+WEBHOOK_TTL_HOURS = env.int("WEBHOOK_TTL_HOURS", default=72)
+NOTIFY_TO = env.list("NOTIFY_TO", default=[])
+APPROVAL_LINKS_REQUIRE_LOGIN = env.bool("APPROVAL_LINKS_REQUIRE_LOGIN", default=False)
+REQUEST_REFERENCE_LABEL = env("REQUEST_REFERENCE_LABEL", default="Reference")
+REQUEST_REFERENCE_REQUIRED = env.bool("REQUEST_REFERENCE_REQUIRED", default=False)
+REQUEST_APPROVE_PRESETS_CREDITS = env.list(
+    "REQUEST_APPROVE_PRESETS_CREDITS", cast=int, default=[5_000_000, 10_000_000, 20_000_000]
+)
+REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
+REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
+REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
+# Use the reverse proxy's X-Forwarded-For for the client address (balancemgr.client_ip).
+TRUST_PROXY = env.bool("TRUST_PROXY", default=False)
 
 LOGGING = {
     "version": 1,
