@@ -63,3 +63,18 @@ def operator_client(client, django_user_model):
 def viewer_client(client, django_user_model):
     """A staff member of the "viewer" group: may look and export only."""
     return _client_in_group(client, django_user_model, "viewer")
+
+
+@pytest.fixture
+def mongo_stopped():
+    """LibreChat's MongoDB unreachable: the `librechat` alias points at a closed port, briefly."""
+    from django.db import connections
+
+    connection = connections["librechat"]
+    saved = {"HOST": connection.settings_dict["HOST"], "OPTIONS": connection.settings_dict["OPTIONS"]}
+    connection.close_pool()
+    connection.settings_dict["HOST"] = f"mongodb://127.0.0.1:{free_port()}/LibreChat"
+    connection.settings_dict["OPTIONS"] = {"serverSelectionTimeoutMS": 200, "connectTimeoutMS": 200}
+    yield connection.settings_dict["HOST"]
+    connection.close_pool()
+    connection.settings_dict.update(saved)

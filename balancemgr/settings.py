@@ -1,8 +1,11 @@
 """Settings for the LibreChat Balance Manager, read from the environment (and `.env`)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from balancemgr.log_format import JSON_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -27,6 +30,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "import_export",
+    "axes",
+    "csp",
     "balancemgr.apps.BalanceManagerConfig",
     "balances",
     "audit",
@@ -35,7 +40,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /health before host validation and the HTTPS redirect (see balancemgr/health.py).
+    "balancemgr.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "balancemgr.middleware.MongoUnavailableMiddleware",
+    # Last, as django-axes requires: refuses logins after repeated failures.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "balancemgr.urls"
@@ -114,10 +124,22 @@ MAX_CREDIT_AMOUNT = env.int("MAX_CREDIT_AMOUNT", default=1_000_000_000)
 BULK_CONFIRM_THRESHOLD = env.int("BULK_CONFIRM_THRESHOLD", default=100)
 LEDGER_BATCH_SIZE = env.int("LEDGER_BATCH_SIZE", default=2000)
 
+# Logs go to stdout (the container's log); LOG_FORMAT=json writes one JSON object per line.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": JSON_FORMATTER,
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
@@ -126,3 +148,77 @@ LOGGING = {
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+
+# --- Production: sub-path, reverse proxy, hardening, health, metrics (issue 13) -------------------
+
+# Served under a path prefix such as /balance-manager (the proxy strips it before passing the
+# request on). Without BASE_PATH, a SCRIPT_NAME set by the WSGI server is honoured instead.
+BASE_PATH = env("BASE_PATH", default="").strip("/")
+BASE_PATH = f"/{BASE_PATH}" if BASE_PATH else ""
+if BASE_PATH:
+    FORCE_SCRIPT_NAME = BASE_PATH
+    SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{BASE_PATH}/"
+# STATIC_URL above stays relative: Django puts the script prefix in front of it.
+
+# X-Forwarded-Proto/-Host/-For are believed only when a proxy we run sets them.
+TRUST_PROXY = env.bool("TRUST_PROXY", default=False)
+if TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# Cookies only over HTTPS unless told otherwise: on by default when DEBUG is off.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content security policy (django-csp 4): our own static files only, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# django-axes: after AXES_FAILURE_LIMIT failed admin logins for one username from one address,
+# that pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES. Counts live in the default database,
+# so they hold across gunicorn workers.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "balancemgr.proxy.client_ip"
+
+# /health: how long each database may take to answer before it counts as down.
+HEALTH_TIMEOUT_MS = env.int("HEALTH_TIMEOUT_MS", default=2000)
+
+# Prometheus metrics at /metrics (django-prometheus), off unless asked for.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+if METRICS_ENABLED:
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
