@@ -152,13 +152,16 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 # --- Production: sub-path, reverse proxy, hardening, health, metrics (issue 13) -------------------
 
 # Served under a path prefix such as /balance-manager (the proxy strips it before passing the
-# request on). Without BASE_PATH, a SCRIPT_NAME set by the WSGI server is honoured instead.
+# request on). Without BASE_PATH, a SCRIPT_NAME from the WSGI server still prefixes page links
+# and redirects, but not static files or cookie paths: those are fixed at start-up.
 BASE_PATH = env("BASE_PATH", default="").strip("/")
 BASE_PATH = f"/{BASE_PATH}" if BASE_PATH else ""
 if BASE_PATH:
     FORCE_SCRIPT_NAME = BASE_PATH
+    # Absolute: gunicorn loads the app without the script prefix set, and the static files
+    # storage keeps the URL it first sees.
+    STATIC_URL = f"{BASE_PATH}/static/"
     SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{BASE_PATH}/"
-# STATIC_URL above stays relative: Django puts the script prefix in front of it.
 
 # X-Forwarded-Proto/-Host/-For are believed only when a proxy we run sets them.
 TRUST_PROXY = env.bool("TRUST_PROXY", default=False)

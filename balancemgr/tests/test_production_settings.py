@@ -10,6 +10,7 @@ from django.conf import settings
 
 SHOWN = [
     "DEBUG",
+    "STATIC_URL",
     "FORCE_SCRIPT_NAME",
     "SESSION_COOKIE_PATH",
     "CSRF_COOKIE_PATH",
@@ -88,6 +89,7 @@ def test_base_path_sets_the_script_name_and_cookie_paths():
     for written in ("/balance-manager", "balance-manager/", "/balance-manager/"):
         shown = settings_for(BASE_PATH=written)
         assert shown["FORCE_SCRIPT_NAME"] == "/balance-manager"
+        assert shown["STATIC_URL"] == "/balance-manager/static/"
         assert shown["SESSION_COOKIE_PATH"] == "/balance-manager/"
         assert shown["CSRF_COOKIE_PATH"] == "/balance-manager/"
 

@@ -12,8 +12,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 PREFIX = "/balance-manager"
 UNDER_PREFIX = override_settings(
     FORCE_SCRIPT_NAME=PREFIX,
-    # Set again so that the static files storage is made anew, with the prefix in its URL.
-    STATIC_URL="static/",
+    STATIC_URL=f"{PREFIX}/static/",
     SESSION_COOKIE_PATH=f"{PREFIX}/",
     CSRF_COOKIE_PATH=f"{PREFIX}/",
     WHITENOISE_USE_FINDERS=True,
