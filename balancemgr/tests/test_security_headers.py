@@ -18,6 +18,9 @@ PRODUCTION = {
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+    # Required by the credit requests' own check once that app is merged.
+    "WEBHOOK_SECRET": "a-long-random-webhook-secret-" + "y" * 40,
+    "WEBHOOK_BASE_URL": "https://chat.example.com/balance-manager",
 }
 
 

@@ -179,6 +179,12 @@ def test_an_admin_logs_in_and_tops_up_under_the_prefix_behind_nginx(app_behind_n
     assert "Added 1,000,000 credits" in page.inner_text("ul.messagelist")
     assert "2,000,000" in page.inner_text("#result_list")
 
+    page.click("#result_list a:text('alice@example.com')")
+    assert "/balance-manager/admin/balances/balance/" in page.url and "/change/" in page.url
+    page.click("a:text('alice@example.com')")  # the balance page links to the user's page
+    assert "/balance-manager/admin/balances/librechatuser/" in page.url
+    page.screenshot(path=tmp_path / "user.png", full_page=True)
+
     page.goto(f"{app_behind_nginx}{PREFIX}/admin/balances/balance/export/")
     first_field = page.locator(".selectable-field-export-row input[type=checkbox]").first
     page.uncheck("input.select-toggle")
