@@ -1,4 +1,9 @@
+import os
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -40,3 +45,22 @@ def test_it_needs_no_login_and_refuses_writes(client, mongo):
     assert client.get("/health/").status_code == 200
     response = client.post("/health")
     assert response.status_code != 200
+
+
+def metrics_status(enabled: str) -> str:
+    code = "from django.test import Client; print(Client().get('/metrics', HTTP_HOST='localhost').status_code)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "METRICS_ENABLED": enabled, "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_prometheus_metrics_are_served_only_when_enabled():
+    assert metrics_status("false") == "404"
+    assert metrics_status("true") == "200"
