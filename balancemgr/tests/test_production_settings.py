@@ -125,3 +125,17 @@ def test_the_rest_come_from_the_environment():
     assert shown["LOG_FORMAT"] == "json"
     assert shown["ALLOWED_HOSTS"] == ["chat.example.com"]
     assert shown["CSRF_TRUSTED_ORIGINS"] == ["https://chat.example.com"]
+
+
+def test_check_refuses_to_run_without_a_secret_key_when_debug_is_off():
+    env = {name: value for name, value in os.environ.items() if name not in ("SECRET_KEY", "DEBUG")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env={**env, "DEBUG": "false", "MONGO_TIMEOUT_MS": "100"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "balancemgr.E002" in result.stderr and "Traceback" not in result.stderr
