@@ -3,10 +3,14 @@
 # stage suffices and no compiler is ever installed.
 FROM python:3.11-slim
 
+# The repository URL and revision are the builder's to give (the GitHub workflow passes them).
+ARG SOURCE_URL=""
+ARG REVISION=""
 LABEL org.opencontainers.image.title="LibreChat Balance Manager" \
       org.opencontainers.image.description="Django admin for LibreChat token credit balances" \
-      org.opencontainers.image.source="https://github.com/librechat-balance-manager/librechat-balance-manager" \
-      org.opencontainers.image.licenses="MIT"
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.source="$SOURCE_URL" \
+      org.opencontainers.image.revision="$REVISION"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -29,7 +33,7 @@ ENV STATIC_MANIFEST=1 \
     PORT=8000 \
     GUNICORN_WORKERS=2
 RUN python manage.py collectstatic --noinput --verbosity 0 \
-    && python -m compileall -q balancemgr balances audit requests_app analytics \
+    && python -m compileall -q . \
     && mkdir -p /app/var \
     && chown app:app /app/var
 
