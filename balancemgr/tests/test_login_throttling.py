@@ -52,3 +52,11 @@ def test_behind_the_proxy_it_counts_the_address_nginx_saw(client, staff):
 def test_force_login_still_works_for_tests(client, staff):
     client.force_login(staff)
     assert client.get("/admin/").status_code == 200
+
+
+@override_settings(AXES_FAILURE_LIMIT=2)
+def test_without_trust_proxy_a_forwarded_address_is_ignored(client, staff):
+    client.post(
+        LOGIN, {"username": "root", "password": "wrong"}, REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="203.0.113.7"
+    )
+    assert AccessAttempt.objects.get(username="root").ip_address == "192.0.2.9"
