@@ -1,9 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # By name, so the redirect keeps the path prefix (BASE_PATH / SCRIPT_NAME).
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("request/", include("requests_app.urls")),
 ]
+
+if settings.METRICS_ENABLED:
+    urlpatterns.append(path("", include("django_prometheus.urls")))
