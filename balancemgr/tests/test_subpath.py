@@ -3,8 +3,9 @@
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client, override_settings
-from django.urls import clear_script_prefix, set_script_prefix
+from django.urls import set_script_prefix
 
 from balances.testing import create_user
 
@@ -24,7 +25,10 @@ def script_prefix():
     """What the WSGI handler does for each request (the test client does not)."""
     set_script_prefix(f"{PREFIX}/")
     yield
-    clear_script_prefix()
+    # Back to no prefix. Django caches settings.STATIC_URL with the script prefix it was first read
+    # under; read under this test's prefix, it would send later tests (a live server) to /balance-manager/static/.
+    set_script_prefix("/")
+    django_settings.__dict__.pop("STATIC_URL", None)
 
 
 @pytest.fixture
