@@ -14,6 +14,7 @@ VIEWER_PERMISSIONS = [
     "audit.view_changebatch",
     "audit.view_balancechange",
     "audit.view_importrow",
+    "audit.view_refillchange",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
