@@ -51,6 +51,10 @@ class BatchFilter(admin.SimpleListFilter):
         batch = ChangeBatch.objects.filter(pk=value).first() if value and value.isdigit() else None
         return [(str(batch.pk), batch.batch_id)] if batch else []
 
+    def has_output(self):
+        # Shown (and applied) whenever a batch is asked for, even one that does not exist.
+        return self.value() is not None
+
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
