@@ -24,11 +24,12 @@ from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.credits import format_credits
 
 
-def user_link(user_id: str, text: str) -> str:
-    """The LibreChat user's page (it shows the balance and this history)."""
+def user_link(user_id: str, email: str) -> str:
+    """The email linking to the LibreChat user's page (balance and history), the user id below it."""
     if len(user_id) != 24:
-        return text
-    return format_html('<a href="{}">{}</a>', reverse("admin:balances_librechatuser_change", args=[user_id]), text)
+        return format_html("{}<br><small>{}</small>", email, user_id)
+    url = reverse("admin:balances_librechatuser_change", args=[user_id])
+    return format_html('<a href="{}">{}</a><br><small>{}</small>', url, email, user_id)
 
 
 @admin.register(BalanceChange)
@@ -36,17 +37,14 @@ class BalanceChangeAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The place an operator looks first: who changed whose balance, when, by how much and why."""
 
     list_display = [
-        "created_at",
-        "actor",
-        "source",
+        "when",
+        "who",
         "user",
-        "librechat_user_id",
         "before",
         "delta",
         "after",
         "why",
-        "batch_link",
-        "status",
+        "batch_and_status",
     ]
     list_filter = [SourceFilter, ActorFilter, "status", BatchFilter, CreatedFromFilter, CreatedToFilter]
     # Any part of an email; exact user and batch ids. `?email=` and `?librechat_user_id=` (the
@@ -54,6 +52,9 @@ class BalanceChangeAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["email", "=librechat_user_id", "=batch__batch_id"]
     search_help_text = "Any part of an email, or an exact user id or batch id."
     list_select_related = ["batch"]
+    # Newest first by id (the order rows are written in): a search that must read every row then
+    # reads the table in order instead of hopping through the created_at index.
+    ordering = ["-id"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = None
@@ -101,15 +102,11 @@ class BalanceChangeAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/audit/librechat_credits.html", context)
 
-    @admin.display(description="actor", ordering="batch__actor")
-    def actor(self, change):
-        return change.batch.actor
+    @admin.display(description="who (source)", ordering="batch__actor")
+    def who(self, change):
+        return format_html("{}<br><small>{}</small>", change.batch.actor, change.batch.get_source_display())
 
-    @admin.display(description="source", ordering="batch__source")
-    def source(self, change):
-        return change.batch.get_source_display()
-
-    @admin.display(description="email", ordering="email")
+    @admin.display(description="email and user id", ordering="email")
     def user(self, change):
         return user_link(change.librechat_user_id, change.email)
 
@@ -133,17 +130,25 @@ class BalanceChangeAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def why(self, change):
         return change.reason or change.batch.reason
 
-    @admin.display(description="batch", ordering="batch")
-    def batch_link(self, change):
+    @admin.display(description="when (UTC)", ordering="created_at")
+    def when(self, change):
+        return change.created_at.strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="batch, status", ordering="batch")
+    def batch_and_status(self, change):
         url = reverse("admin:audit_changebatch_change", args=[change.batch_id])
-        return format_html('<a href="{}">{}</a> ({})', url, change.batch.batch_id[:12], change.batch.get_kind_display())
+        batch = change.batch
+        status = change.get_status_display()
+        return format_html(
+            '<a href="{}">{}</a><br><small>{}, {}</small>', url, batch.batch_id[:12], batch.get_kind_display(), status
+        )
 
 
 @admin.register(RefillChange)
 class RefillChangeAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Edits of users' auto-refill settings (written by the balance page)."""
 
-    list_display = ["changed_at", "actor", "user", "librechat_user_id", "field_name", "before_value", "after_value"]
+    list_display = ["changed_at", "actor", "user", "field_name", "before_value", "after_value"]
     list_filter = ["field_name", "actor", ChangedFromFilter, ChangedToFilter]
     search_fields = ["email", "=librechat_user_id"]
     search_help_text = "Any part of an email, or an exact user id."
@@ -164,6 +169,6 @@ class RefillChangeAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def export_row(self, refill_change) -> dict:
         return {column: getattr(refill_change, column) for column in self.export_columns}
 
-    @admin.display(description="email", ordering="email")
+    @admin.display(description="email and user id", ordering="email")
     def user(self, refill_change):
         return user_link(refill_change.librechat_user_id, refill_change.email)

@@ -31,11 +31,16 @@ EXPORT_COLUMNS = [
 
 
 def history_totals(changes: QuerySet) -> dict:
-    """Credited, debited, net and users of the applied changes in `changes`, in one aggregate query.
+    """Credited, debited, net and users of the applied changes in `changes`, in one aggregate query
+    (after reading the short list of record-only batches).
 
     Record-only rows (history corrections) moved no balance, so they are left out.
     """
-    moved = Q(status=BalanceChange.Status.APPLIED) & ~Q(batch__kind=ChangeBatch.Kind.RECORD)
+    # Record-only batches are few: a list of ids, not a join that would make the planner walk batches.
+    record_batches = list(
+        ChangeBatch.objects.using(changes.db).filter(kind=ChangeBatch.Kind.RECORD).values_list("pk", flat=True)
+    )
+    moved = Q(status=BalanceChange.Status.APPLIED) & ~Q(batch_id__in=record_batches)
     totals = changes.order_by().aggregate(
         credited=Sum("delta_credits", filter=moved & Q(delta_credits__gt=0), default=0),
         debited=Sum("delta_credits", filter=moved & Q(delta_credits__lt=0), default=0),

@@ -4,11 +4,12 @@ import csv
 import io
 
 import pytest
+from bson import ObjectId
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import BalanceChange, ChangeBatch, RefillChange
-from balances.ledger import Kind, Target, change_one
+from balances.ledger import Kind, Target, change_one, open_batch, run_batch
 from balances.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -162,3 +163,12 @@ def test_a_malformed_object_id_in_a_url_is_not_an_error(admin_client, changes):
     response = admin_client.get("/admin/balances/balance/not-an-object-id/change/", follow=True)
     assert response.status_code == 200
     assert "not-an-object-id" in response.content.decode() and "exist" in response.content.decode()
+
+
+def test_record_only_corrections_are_listed_but_not_counted_as_credit(viewer_client, changes):
+    alice = changes["alice"]
+    target = Target(ObjectId(alice.librechat_user_id), alice.email, 123)
+    run_batch(open_batch(kind=Kind.RECORD, amount_credits=None, source="cli", actor="ops", targets=[target]))
+    response = viewer_client.get(HISTORY, {"email": alice.email})
+    assert listed(response) == [alice.email, alice.email]
+    assert response.context["totals"]["credited"] == 2_000_000
