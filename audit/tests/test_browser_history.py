@@ -50,3 +50,10 @@ def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, dj
     page.screenshot(path=SCREENSHOTS / "reversal-done.png", full_page=True)
     assert credits_of(dave) == 0
     assert ChangeBatch.objects.get(reverses__isnull=False).kind == Kind.SUBTRACT_CLAMPED
+
+    page.goto(f"{live_server.url}/admin/audit/balancechange/librechat-credits/")
+    assert "LibreChat / other" not in page.inner_text("#librechat-credits"), "both rows are ours"
+    page.screenshot(path=SCREENSHOTS / "librechat-credits.png", full_page=True)
+    page.click("#librechat-credits a[href*='/librechatuser/']")
+    assert "Credits in LibreChat's history" in page.inner_text("#content")
+    page.screenshot(path=SCREENSHOTS / "user-page-history.png", full_page=True)
