@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from audit.models import BalanceChange, ChangeBatch
 from balances import documents
-from balances.ledger import Kind, Target, change_one
+from balances.ledger import Kind, Target, change_one, open_batch, run_batch
 from balances.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -97,3 +97,14 @@ def test_balances_that_are_not_numbers_are_listed_but_not_fixed(mongo, people):
     assert code == 3 and "not a number" in json.loads(out)[0]["problem"]
     code, _, _ = reconcile("--email", "alice@example.com", "--fix", "--reason", "x", "--yes")
     assert code == 1 and not credit_transactions(people["alice"])
+
+
+def test_a_record_only_batch_run_again_writes_its_row_once(people):
+    target = Target(people["alice"], "alice@example.com", 5_000_000)
+    batch = open_batch(kind=Kind.RECORD, amount_credits=None, source="cli", actor="ops", targets=[target])
+    assert run_batch(batch).applied_count == 1
+    BalanceChange.objects.filter(batch=batch).update(status="pending")  # as if killed before marking it applied
+    outcome = run_batch(batch)
+    assert outcome.complete and outcome.applied_count == 1
+    assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
+    assert credits_of(people["alice"]) == 5_000_000
