@@ -38,7 +38,10 @@ def history_totals(changes: QuerySet) -> dict:
     """
     # Record-only batches are few: a list of ids, not a join that would make the planner walk batches.
     record_batches = list(
-        ChangeBatch.objects.using(changes.db).filter(kind=ChangeBatch.Kind.RECORD).values_list("pk", flat=True)
+        ChangeBatch.objects.using(changes.db)
+        .filter(kind=ChangeBatch.Kind.RECORD)
+        .order_by()
+        .values_list("pk", flat=True)
     )
     moved = Q(status=BalanceChange.Status.APPLIED) & ~Q(batch_id__in=record_batches)
     totals = changes.order_by().aggregate(

@@ -48,6 +48,12 @@ class ChangeBatch(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "change batches"
+        # The history's filters read these on every page; single-user changes make one batch each.
+        indexes = [
+            models.Index(fields=["source"], name="batch_source"),
+            models.Index(fields=["actor"], name="batch_actor"),
+            models.Index(fields=["kind"], name="batch_kind"),
+        ]
 
     def __str__(self) -> str:
         amount = "per row" if self.amount_credits is None else format_credits(self.amount_credits)
