@@ -80,16 +80,16 @@ class ChangeBatchAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         state = "running" if batch.is_running else ("queued" if batch.in_background and counts["pending"] else "idle")
         url = reverse("admin:audit_balancechange_changelist") + f"?batch__id__exact={batch.pk}"
         return format_html(
-            '{} applied, <a href="{}">{} failed</a>, {} remaining, <a href="{}">{} needs review</a> ({}). '
-            '<a href="{}">See each user</a>',
+            '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>, '
+            '<a href="{}">the failed</a>, <a href="{}">those needing review</a>.',
             counts["applied"],
-            f"{url}&status__exact=failed",
             counts["failed"],
             counts["pending"],
-            f"{url}&status__exact=review",
             counts["review"],
             state,
             url,
+            f"{url}&status__exact=failed",
+            f"{url}&status__exact=review",
         )
 
     @admin.display(description="reversal")
