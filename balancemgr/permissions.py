@@ -16,6 +16,7 @@ VIEWER_PERMISSIONS = [
     "audit.view_balancechange",
     "audit.view_importrow",
     "requests_app.view_creditrequest",
+    "audit.view_refillchange",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
