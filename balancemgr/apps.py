@@ -11,9 +11,9 @@ class BalanceManagerConfig(AppConfig):
         from balancemgr import checks  # noqa: F401  (registers the system checks)
         from balancemgr.permissions import ensure_staff_groups
 
-        # Auth creates each app's permissions in that app's post_migrate; audit comes after
-        # balances in INSTALLED_APPS, so by its signal every permission the groups use exists.
-        post_migrate.connect(ensure_staff_groups, sender=apps.get_app_config("audit"))
+        # Auth creates each app's permissions in that app's post_migrate, app by app in
+        # INSTALLED_APPS order: by the last app's signal every permission the groups use exists.
+        post_migrate.connect(ensure_staff_groups, sender=list(apps.get_app_configs())[-1])
 
 
 class BalanceManagerAdminConfig(AdminConfig):

@@ -1,6 +1,6 @@
 """The two staff roles, kept in step with the code by a post_migrate hook.
 
-viewer: sees balances, users, transactions and the audit history, and exports.
+viewer: sees balances, users, transactions, the audit history and usage analytics, and exports.
 operator: a viewer who also tops up and sets balances, edits refill settings and imports CSV files.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
 """
@@ -14,6 +14,7 @@ VIEWER_PERMISSIONS = [
     "audit.view_changebatch",
     "audit.view_balancechange",
     "audit.view_importrow",
+    "analytics.view_analytics",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
