@@ -61,11 +61,12 @@ def parse_period(
         return Period(name, period_start, period_end, "hour" if name == "24h" else "day")
     if not start or not end:
         raise ValidationError("period=custom needs both start and end, e.g. start=2026-01-01&end=2026-01-31.")
-    period_start = floor_hour(_parse_moment("start", start, end_of_day=False))
-    moment = _parse_moment("end", end, end_of_day=True)
-    period_end = floor_hour(moment) + (HOUR if moment != floor_hour(moment) else timedelta(0))
-    if period_start >= period_end:
+    first = _parse_moment("start", start, end_of_day=False)
+    last = _parse_moment("end", end, end_of_day=True)
+    if first >= last:
         raise ValidationError("start must be before end.")
+    period_start = floor_hour(first)
+    period_end = floor_hour(last) + (HOUR if last != floor_hour(last) else timedelta(0))
     if period_end - period_start > timedelta(days=MAX_CUSTOM_DAYS):
         raise ValidationError(f"A custom period may span at most {MAX_CUSTOM_DAYS} days.")
     bucket = "hour" if period_end - period_start <= MAX_HOURLY_SPAN else "day"
