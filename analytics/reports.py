@@ -28,6 +28,7 @@ completionTokens, cacheReadTokens, cacheWriteTokens, requests}.
 from datetime import UTC, timedelta
 
 from bson import ObjectId
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
@@ -55,6 +56,16 @@ def days_until_empty(balance_credits: float | None, spent_credits: float, elapse
     if balance_credits is None or spent_credits <= 0 or elapsed_days <= 0:
         return None
     return round(max(balance_credits, 0) / (spent_credits / elapsed_days), 1)
+
+
+def parse_limit(value: str | None, *, default: int = 10) -> int:
+    """`limit` from a query string: a whole number from 1 to MAX_TOP_LIMIT, or a ValidationError."""
+    if value is None or value == "":
+        return default
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_TOP_LIMIT):
+        raise ValidationError(f"limit must be a whole number from 1 to {MAX_TOP_LIMIT}, not {text[:20]!r}.")
+    return int(text)
 
 
 def period_json(period: Period) -> dict:

@@ -97,6 +97,7 @@ def rebuild_usage(*, on_chunk: ProgressCallback | None = None) -> RefreshResult:
 class Freshness:
     state: RollupState
     error: str = ""
+    catching_up: bool = False
 
 
 def refresh_if_stale() -> Freshness:
@@ -106,14 +107,14 @@ def refresh_if_stale() -> Freshness:
     if age is not None and age <= settings.USAGE_MAX_AGE_SECONDS:
         return Freshness(state)
     try:
-        refresh_usage(deadline=time.monotonic() + settings.USAGE_PAGE_REFRESH_SECONDS)
+        result = refresh_usage(deadline=time.monotonic() + settings.USAGE_PAGE_REFRESH_SECONDS)
     except PyMongoError as exc:
         return Freshness(RollupState.load(), f"Not refreshed: {describe_mongo_error(exc)}")
     except DatabaseError:
         # Another refresh holds the lock (SQLite says "database is locked"): show what is there.
         logger.warning("usage refresh skipped for a page", exc_info=True)
         return Freshness(RollupState.load(), "Not refreshed: another refresh is running.")
-    return Freshness(RollupState.load())
+    return Freshness(RollupState.load(), catching_up=not result.finished)
 
 
 def _roll_up_chunk(database: Database, start: datetime, end: datetime, lag: timedelta, agent_models: dict) -> None:
