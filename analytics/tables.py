@@ -120,7 +120,9 @@ def summary_cells(table: Table) -> list[dict]:
 
 def timeseries_table(points: list[dict], bucket: str) -> Table:
     requests, active_users = MEASURES[5], count_column("active users", "activeUsers")
-    columns = [Column(f"{bucket} (UTC)", "time"), *MEASURES[:3], requests, active_users]
+    # ISO times in the CSV; on the page "2026-11-23" per day or "2026-11-23 21:00" per hour.
+    shown_time = (lambda iso: iso[:16].replace("T", " ")) if bucket == "hour" else (lambda iso: iso[:10])
+    columns = [Column(f"{bucket} (UTC)", "time", shown_time), *MEASURES[:3], requests, active_users]
     return Table("timeseries", f"Per {bucket}", columns, points)
 
 
