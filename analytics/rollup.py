@@ -32,9 +32,6 @@ from balancemgr.mongo import describe_mongo_error, librechat_db
 
 logger = logging.getLogger(__name__)
 
-# Hours per MongoDB round trip: small enough that a page's bounded refresh stops soon after its
-# budget, large enough that a rebuild of years is a few thousand aggregations.
-CHUNK = timedelta(hours=6)
 AGENT_MODEL_PREFIX = "agent_"
 _HOUR_OF_ID = {"$dateTrunc": {"date": {"$toDate": "$_id"}, "unit": "hour"}}
 _USAGE_VALUES = ["rows", "raw_tokens", "input_tokens", "cache_write_tokens", "cache_read_tokens"]
@@ -63,7 +60,8 @@ def refresh_usage(
     state = RollupState.load()
     lag = timedelta(minutes=settings.USAGE_LAG_MINUTES)
     start = floor_hour(state.covered_until - lag) if state.covered_until else _first_activity(database)
-    chunks = list(_chunks(start, floor_hour(now) + HOUR)) if start else []
+    chunk = timedelta(hours=settings.USAGE_CHUNK_HOURS)
+    chunks = list(_chunks(start, floor_hour(now) + HOUR, chunk)) if start else []
     agent_models = {doc["id"]: doc.get("model") or doc["id"] for doc in database.agents.find({}, {"id": 1, "model": 1})}
     done = 0
     for chunk_start, chunk_end in chunks:
@@ -135,10 +133,10 @@ def _first_activity(database: Database) -> datetime | None:
     return floor_hour(min(firsts)) if firsts else None
 
 
-def _chunks(start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
+def _chunks(start: datetime, end: datetime, chunk: timedelta) -> Iterable[tuple[datetime, datetime]]:
     while start < end:
-        yield start, min(start + CHUNK, end)
-        start += CHUNK
+        yield start, min(start + chunk, end)
+        start += chunk
 
 
 def _id_range(start: datetime, end: datetime) -> dict:

@@ -134,3 +134,6 @@ USAGE_LAG_MINUTES = env.int("USAGE_LAG_MINUTES", default=10)
 USAGE_MAX_AGE_SECONDS = env.int("USAGE_MAX_AGE_SECONDS", default=60)
 # ...but stop catching up after this long and show the data's age instead.
 USAGE_PAGE_REFRESH_SECONDS = env.float("USAGE_PAGE_REFRESH_SECONDS", default=2.0)
+# Hours of LibreChat activity per MongoDB aggregation when catching up or rebuilding: wider means
+# fewer round trips, narrower means less memory and a page's refresh stops closer to its budget.
+USAGE_CHUNK_HOURS = env.int("USAGE_CHUNK_HOURS", default=24)
