@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -30,10 +31,17 @@ class Period:
     def days(self) -> float:
         return (self.end - self.start).total_seconds() / 86_400
 
+    @property
+    def last_day(self) -> date:
+        """The last day the period touches (its end is excluded), as a date form shows it."""
+        return (self.end - timedelta(microseconds=1)).date()
+
     def query_string(self) -> str:
+        """Parameters that parse back to this period."""
         if self.name != "custom":
-            return f"period={self.name}"
-        return f"period=custom&start={self.start.isoformat()}&end={self.end.isoformat()}"
+            return urlencode({"period": self.name})
+        start, end = (f"{moment:%Y-%m-%dT%H:%M}" for moment in (self.start, self.end))
+        return urlencode({"period": "custom", "start": start, "end": end})
 
 
 def floor_hour(moment: datetime) -> datetime:

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from analytics.periods import parse_period
 
@@ -43,6 +44,22 @@ def test_custom_times_become_whole_utc_hours():
     assert parse_period("custom", "2026-11-01T10:00", "2026-11-01T12:00", now=NOW).end == datetime(
         2026, 11, 1, 12, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        parse_period("30d", now=NOW),
+        parse_period("custom", "2026-11-01", "2026-11-10", now=NOW),
+        parse_period("custom", "2026-11-01T10:30:00+02:00", "2026-11-01T20:15:00Z", now=NOW),
+    ],
+)
+def test_a_period_survives_its_query_string_and_its_form(period):
+    query = QueryDict(period.query_string())
+    assert parse_period(query.get("period"), query.get("start"), query.get("end"), now=NOW) == period
+    if period.name == "custom" and period.bucket == "day":
+        # The form shows the last day included; sent back as a date, it means the same period.
+        assert parse_period("custom", str(period.start.date()), str(period.last_day), now=NOW) == period
 
 
 @pytest.mark.parametrize(
