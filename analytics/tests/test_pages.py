@@ -157,3 +157,13 @@ def test_the_admin_index_links_the_pages_for_viewers(viewer_client, usage):
     assert response.status_code == 200
     for page in PAGES:
         assert reverse(f"analytics:{page}") in response.content.decode()
+
+
+def test_a_page_stops_catching_up_after_its_budget_and_says_so(viewer_client, mongo, settings):
+    settings.USAGE_PAGE_REFRESH_SECONDS = 0
+    alice = create_user("alice@example.com", 0)
+    spend(alice, timezone.now() - timedelta(days=5))
+    response = viewer_client.get(reverse("analytics:overview"))
+    assert response.status_code == 200
+    assert "Still catching up on older usage" in response.content.decode()
+    assert RollupState.load().covered_until < timezone.now() - timedelta(days=3)
