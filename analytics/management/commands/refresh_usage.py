@@ -1,4 +1,5 @@
 import time
+from time import sleep
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         else:
             self.run(refresh_usage)
         while loop:
-            time.sleep(loop)
+            sleep(loop)
             try:
                 self.run(refresh_usage)
             except CommandError as exc:
