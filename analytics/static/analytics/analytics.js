@@ -36,8 +36,8 @@
   }
 
   function label(time, bucket) {
-    // "2026-11-23T21:00:00+00:00" -> "11-23 21:00" for hours, "2026-11-23" for days.
-    return bucket === "hour" ? time.slice(5, 10) + " " + time.slice(11, 16) : time.slice(0, 10);
+    // "2026-11-23T21:00:00+00:00" -> "21:00" for hours (the table below has the dates), "2026-11-23" for days.
+    return bucket === "hour" ? time.slice(11, 16) : time.slice(0, 10);
   }
 
   function drawChart() {
