@@ -62,7 +62,8 @@ def refresh_usage(
     start = floor_hour(state.covered_until - lag) if state.covered_until else _first_activity(database)
     chunk = timedelta(hours=settings.USAGE_CHUNK_HOURS)
     chunks = list(_chunks(start, floor_hour(now) + HOUR, chunk)) if start else []
-    agent_models = {doc["id"]: doc.get("model") or doc["id"] for doc in database.agents.find({}, {"id": 1, "model": 1})}
+    agents = database.agents.find({"id": {"$type": "string"}}, {"id": 1, "model": 1})
+    agent_models = {doc["id"]: doc.get("model") or doc["id"] for doc in agents}
     done = 0
     for chunk_start, chunk_end in chunks:
         with transaction.atomic():

@@ -75,6 +75,7 @@ def test_it_counts_conversations_per_user_and_hour(mongo):
 def test_it_resolves_old_agent_rows_through_agents(mongo):
     alice = create_user("alice@example.com", 0)
     agent("agent_abc", "Research Assistant", "claude-sonnet-4")
+    mongo.agents.insert_one({"name": "a draft without an id"})  # tolerated, never matched
     spend(alice, timezone.now() - timedelta(hours=1), model="agent_abc")
     spend(alice, timezone.now() - timedelta(hours=1), model="agent_gone")
 
