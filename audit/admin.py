@@ -1,4 +1,5 @@
 import hashlib
+from functools import partial
 
 from django import forms
 from django.conf import settings
@@ -7,13 +8,18 @@ from django.core import signing
 from django.db.models import Count, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from audit import admin_history  # noqa: F401  (registers the history lists)
+from audit.admin_export import CsvExportMixin
+from audit.admin_filters import BatchSourceFilter
+from audit.admin_reversal import reverse_batch_view
 from audit.models import BalanceChange, ChangeBatch, ImportRow
+from audit.reversal import refusal_for
 from balancemgr.admin_site import ReadOnlyAdminMixin
 from balancemgr.mongo import mongo_unreachable_reason
 from balances.admin_actions import batch_link, report_outcome
@@ -27,21 +33,46 @@ IMPORT_MODES = [(Kind.ADD, "add each amount to the balance"), (Kind.SET, "set ea
 
 
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChangeBatchAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
-    list_filter = ["source", "kind"]
+    list_filter = [BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = None
     change_form_template = "admin/audit/changebatch/change_form.html"
-    fields = ["batch_id", "kind", "amount", "source", "actor", "reason", "created_at", "progress", "stopped_reason"]
-    readonly_fields = ["amount", "progress"]
+    fields = [
+        "batch_id",
+        "kind",
+        "amount",
+        "source",
+        "actor",
+        "reason",
+        "created_at",
+        "progress",
+        "total_delta",
+        "reversal",
+        "stopped_reason",
+    ]
+    readonly_fields = ["amount", "progress", "total_delta", "reversal"]
+    export_columns = ["created_at", "batch_id", "kind", "amount_credits", "source", "actor", "reason", "users"]
+
+    def export_row(self, batch) -> dict:
+        row = {column: getattr(batch, column, None) for column in self.export_columns}
+        return {**row, "users": batch.user_count}
+
+    def get_urls(self):
+        reverse_view = self.admin_site.admin_view(partial(reverse_batch_view, self))
+        return [path("<int:object_id>/reverse/", reverse_view, name="audit_changebatch_reverse"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         batch = self.get_object(request, object_id)
         # The page reloads itself while the batch has work left and a runner (or the queue) has it.
         unfinished = batch is not None and batch.progress()[BalanceChange.Status.PENDING] > 0
         refresh = unfinished and (batch.is_running or batch.in_background)
-        return super().change_view(request, object_id, form_url, {"refresh_seconds": 3 if refresh else None})
+        may_reverse = batch is not None and request.user.has_perm("balances.change_credits") and not refusal_for(batch)
+        context = {"refresh_seconds": 3 if refresh else None, "may_reverse": may_reverse}
+        return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
 
     @admin.display(description="progress")
     def progress(self, batch):
@@ -49,14 +80,29 @@ class ChangeBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         state = "running" if batch.is_running else ("queued" if batch.in_background and counts["pending"] else "idle")
         url = reverse("admin:audit_balancechange_changelist") + f"?batch__id__exact={batch.pk}"
         return format_html(
-            '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>',
+            '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>, '
+            '<a href="{}">the failed</a>, <a href="{}">those needing review</a>.',
             counts["applied"],
             counts["failed"],
             counts["pending"],
             counts["review"],
             state,
             url,
+            f"{url}&status__exact=failed",
+            f"{url}&status__exact=review",
         )
+
+    @admin.display(description="reversal")
+    def reversal(self, batch):
+        parts = []
+        if batch.reverses_id:
+            url = reverse("admin:audit_changebatch_change", args=[batch.reverses_id])
+            parts.append(format_html('Reverses <a href="{}">batch {}</a>.', url, batch.reverses.batch_id))
+        reversed_by = ChangeBatch.objects.filter(reverses=batch).first()
+        if reversed_by:
+            url = reverse("admin:audit_changebatch_change", args=[reversed_by.pk])
+            parts.append(format_html('Reversed by <a href="{}">batch {}</a>.', url, reversed_by.batch_id))
+        return format_html_join(" ", "{}", ((part,) for part in parts)) or "-"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_count=Count("changes"), delta=Sum("changes__delta_credits"))
@@ -73,43 +119,6 @@ class ChangeBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="total change", ordering="delta")
     def total_delta(self, batch):
         return format_credits(batch.delta or 0)
-
-
-@admin.register(BalanceChange)
-class BalanceChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "email", "kind", "requested", "before", "delta", "after", "status", "actor", "source"]
-    list_filter = ["status", "batch__source", "batch__kind"]
-    search_fields = ["email", "librechat_user_id", "batch__batch_id", "batch__actor"]
-    list_select_related = ["batch"]
-    date_hierarchy = "created_at"
-
-    @admin.display(description="kind")
-    def kind(self, change):
-        return change.batch.get_kind_display()
-
-    @admin.display(description="actor")
-    def actor(self, change):
-        return change.batch.actor
-
-    @admin.display(description="source")
-    def source(self, change):
-        return change.batch.get_source_display()
-
-    @admin.display(description="requested")
-    def requested(self, change):
-        return format_credits(change.requested_credits)
-
-    @admin.display(description="before")
-    def before(self, change):
-        return format_credits(change.before_credits)
-
-    @admin.display(description="delta")
-    def delta(self, change):
-        return format_credits(change.delta_credits)
-
-    @admin.display(description="after")
-    def after(self, change):
-        return format_credits(change.after_credits)
 
 
 class CreditImportForm(ImportForm):

@@ -1,6 +1,7 @@
 """The two staff roles, kept in step with the code by a post_migrate hook.
 
-viewer: sees balances, users, transactions and the audit history, and exports.
+viewer: sees balances, users, transactions, credit requests, the audit history and usage analytics,
+and exports.
 operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files and
 decides credit requests.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
@@ -16,6 +17,8 @@ VIEWER_PERMISSIONS = [
     "audit.view_balancechange",
     "audit.view_importrow",
     "requests_app.view_creditrequest",
+    "audit.view_refillchange",
+    "analytics.view_analytics",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,

@@ -178,6 +178,17 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 
+# Usage analytics (analytics/): hourly rollups of LibreChat's transactions in the default database.
+# A refresh re-reads this many minutes before its watermark, so rows written late still count.
+USAGE_LAG_MINUTES = env.int("USAGE_LAG_MINUTES", default=10)
+# Pages refresh the rollups first when they are older than this...
+USAGE_MAX_AGE_SECONDS = env.int("USAGE_MAX_AGE_SECONDS", default=60)
+# ...but stop catching up after this long and show the data's age instead.
+USAGE_PAGE_REFRESH_SECONDS = env.float("USAGE_PAGE_REFRESH_SECONDS", default=2.0)
+# Hours of LibreChat activity per MongoDB aggregation when catching up or rebuilding: wider means
+# fewer round trips, narrower means less memory and a page's refresh stops closer to its budget.
+USAGE_CHUNK_HOURS = env.int("USAGE_CHUNK_HOURS", default=24)
+
 # --- Production: sub-path, reverse proxy, hardening, health, metrics (issue 13) -------------------
 
 # Served under a path prefix such as /balance-manager (the proxy strips it before passing the

@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 urlpatterns = [
     # By name, so the redirect keeps the path prefix (BASE_PATH / SCRIPT_NAME).
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Usage analytics pages, inside the admin (before its catch-all patterns).
+    path("admin/analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("request/", include("requests_app.urls")),
 ]

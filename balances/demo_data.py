@@ -178,7 +178,7 @@ def build_activity(
     ids = _Ids(rng)
     active_users = [u["_id"] for u in people.users if rng.random() < 0.8] or [people.users[0]["_id"]]
     models = list(PRICES_PER_MILLION_TOKENS)
-    written = 0
+    written = agent_conversations = 0
     while written < transaction_count:
         user_id = rng.choice(active_users)
         when = until - timedelta(seconds=rng.randint(0, days * 86_400 - 1))
@@ -194,18 +194,22 @@ def build_activity(
         model = agent["id"] if agent else rng.choice(models)
         input_rate, output_rate = PRICES_PER_MILLION_TOKENS[agent["model"] if agent else model]
         conversation_id = f"{rng.randbytes(16).hex()}"
-        yield (
-            "conversations",
-            {
-                "_id": ids.at(when),
-                "conversationId": conversation_id,
-                "user": str(user_id),
-                "title": "Demo conversation",
-                "model": model,
-                "createdAt": when,
-                "updatedAt": when,
-            },
-        )
+        conversation = {
+            "_id": ids.at(when),
+            "conversationId": conversation_id,
+            "user": str(user_id),
+            "title": "Demo conversation",
+            "model": model,
+            "createdAt": when,
+            "updatedAt": when,
+        }
+        if agent:
+            conversation.update(endpoint="agents", agent_id=agent["id"])
+            agent_conversations += 1
+            if agent_conversations % 2 == 0:
+                # Newer LibreChat records the agent's own model; the conversation names the agent.
+                model = agent["model"]
+        yield ("conversations", conversation)
         for turn in range(rng.randint(1, 3)):
             if written >= transaction_count:
                 break

@@ -16,7 +16,12 @@ The protocol, for one change (one user in one batch):
    - a set records the value it compares against and the difference on the row, then
      compare-and-sets `tokenCredits` with the same marker guard and push, then inserts the
      `credits` row for the difference (negative when lowering).
-   Both never read-modify-write a balance outside one atomic update, and never overwrite
+   - a subtract down to 0 (the reversal of credits LibreChat has partly spent) is a set whose
+     target is `max(0, current - amount)`, with the same compare-and-set, marker and row;
+   - a record-only change (a correction of LibreChat's history, `reconcile_balances --fix`)
+     records the current balance as both before and after and inserts the `credits` row with its
+     pre-allocated `_id` (a second insert is a harmless duplicate); the balance is not touched.
+   All of them never read-modify-write a balance outside one atomic update, and never overwrite
    LibreChat's own fields (`reservations`, `reservedCredits`, refill settings).
 3. **Finish.** The row is marked applied only while still pending, so two runners never
    overwrite each other's record.

@@ -20,7 +20,7 @@ from audit.models import BalanceChange, ChangeBatch
 from balancemgr.middleware import connection_failure_behind
 from balancemgr.mongo import describe_mongo_error
 from balances.ledger.plans import Target, chunks, clean_amount
-from balances.ledger.writes import apply_adds, apply_set
+from balances.ledger.writes import apply_adds, apply_records, apply_set
 
 Kind = ChangeBatch.Kind
 Status = BalanceChange.Status
@@ -28,6 +28,8 @@ BATCH_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}", re.ASCII)
 # Stop after this many MongoDB failures in a row instead of waiting out a timeout per user.
 MAX_CONSECUTIVE_MONGO_ERRORS = 3
 PROBLEMS_SHOWN = 50
+# Kinds applied a chunk at a time; the compare-and-set kinds go one user at a time.
+CHUNKED_KINDS = {Kind.ADD: apply_adds, Kind.RECORD: apply_records}
 
 
 class LedgerError(Exception):
@@ -184,12 +186,13 @@ def _apply_pending(batch, outcome, lease, chunk_size, progress) -> None:
     last_pk, consecutive_errors = 0, 0
     while chunk := list(batch.changes.filter(status=Status.PENDING, pk__gt=last_pk).order_by("pk")[:chunk_size]):
         last_pk = chunk[-1].pk
-        for group in [chunk] if batch.kind == Kind.ADD else [[change] for change in chunk]:
+        chunked = batch.kind in CHUNKED_KINDS
+        for group in [chunk] if chunked else [[change] for change in chunk]:
             if not lease.renew():
                 outcome.stopped_reason = "Another process took over this batch."
                 return
             try:
-                apply_adds(group) if batch.kind == Kind.ADD else apply_set(group[0], batch.kind)
+                CHUNKED_KINDS[batch.kind](group) if chunked else apply_set(group[0], batch.kind)
                 consecutive_errors = 0
             except (PyMongoError, DatabaseError) as exc:
                 if not isinstance(exc, PyMongoError) and connection_failure_behind(exc) is None:

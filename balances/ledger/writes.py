@@ -77,7 +77,7 @@ def apply_set(change: BalanceChange, kind: str) -> None:
         if current is None:
             _fail(change, f"tokenCredits is not a number: {stored!r}; fix the balance document first.")
             return
-        target = change.requested_credits if kind == Kind.SET else max(current, change.requested_credits)
+        target = set_target(kind, current, change.requested_credits)
         delta = target - current
         _record(change, None if created_document else current, target, delta)
         if delta == 0:
@@ -99,6 +99,29 @@ def apply_set(change: BalanceChange, kind: str) -> None:
             return
         time.sleep(0.002 * 2**attempt)
     _fail(change, "the balance kept changing under concurrent use; try again")
+
+
+def set_target(kind: str, current: float, requested_credits: int) -> float:
+    """The balance a compare-and-set kind writes over `current`."""
+    if kind == Kind.SET:
+        return requested_credits
+    if kind == Kind.SUBTRACT_CLAMPED:
+        return max(0, current - requested_credits)
+    return max(current, requested_credits)
+
+
+def apply_records(changes: list[BalanceChange]) -> None:
+    """Write each change's `credits` row only; the balance is left as it is (before == after)."""
+    user_ids = [ObjectId(change.librechat_user_id) for change in changes]
+    balances = earliest_balances(user_ids)
+    unrecorded = [change for change in changes if change.after_credits is None]
+    for change in unrecorded:
+        stored = balances.get(ObjectId(change.librechat_user_id), {}).get("tokenCredits")
+        change.before_credits = change.after_credits = None if stored is None else credits_number(stored)
+        change.delta_credits = change.requested_credits
+    BalanceChange.objects.bulk_update(unrecorded, ["before_credits", "delta_credits", "after_credits"])
+    written = _insert_transactions(changes, {c.transaction_id: c.requested_credits for c in changes})
+    _mark_applied(written)
 
 
 def applied_delta(user_id: ObjectId, change_id: ObjectId) -> float | None:

@@ -1,0 +1,59 @@
+"""An operator finds a mistaken batch in the history and reverses it, in headless Chromium."""
+
+from pathlib import Path
+
+import pytest
+
+from audit.models import ChangeBatch
+from balances.ledger import Kind, Target, change_one
+from balances.testing import create_user, credits_of
+from balances.tests.test_browser import CHROMIUM, page  # noqa: F401  (the browser fixture)
+
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
+
+
+def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, django_user_model, mongo):  # noqa: F811
+    from django.contrib.auth.models import Group
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    dave = create_user("dave@example.com", 0)
+    change_one(Target(dave, "dave@example.com"), kind=Kind.ADD, amount_credits=5_000_000, source="cli", actor="ops")
+    mongo.balances.update_one({"user": dave}, {"$inc": {"tokenCredits": -4_000_000}})  # LibreChat spent most
+    operator = django_user_model.objects.create_user("olga", password="correct horse", is_staff=True)
+    operator.groups.add(Group.objects.get(name="operator"))
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "olga")
+    page.fill("#id_password", "correct horse")
+    page.click("input[type=submit]")
+    page.click("text=Who changed which balance, when and why")
+    page.fill("#searchbar", "dave")
+    page.press("#searchbar", "Enter")
+    assert "5,000,000" in page.inner_text("#history-totals")
+    page.screenshot(path=SCREENSHOTS / "history.png", full_page=True)
+
+    page.click("#result_list a[href*='/changebatch/']")
+    page.click("#reverse-batch")
+    assert "Would go below 0" in page.inner_text("#reversal-plan")
+    page.screenshot(path=SCREENSHOTS / "reversal-plan.png", full_page=True)
+    page.click("input[value='Reverse this batch']")
+    assert "below 0" in page.inner_text(".errorlist")
+    page.check("input[name=below_zero][value=clamp]")
+    page.fill("input[name=reason]", "sent to the wrong user")
+    page.click("input[value='Reverse this batch']")
+    assert "Reversal opened as batch" in page.inner_text("ul.messagelist")
+    page.screenshot(path=SCREENSHOTS / "reversal-done.png", full_page=True)
+    assert credits_of(dave) == 0
+    assert ChangeBatch.objects.get(reverses__isnull=False).kind == Kind.SUBTRACT_CLAMPED
+
+    page.goto(f"{live_server.url}/admin/audit/balancechange/librechat-credits/")
+    assert "LibreChat / other" not in page.inner_text("#librechat-credits"), "both rows are ours"
+    page.screenshot(path=SCREENSHOTS / "librechat-credits.png", full_page=True)
+    page.click("#librechat-credits a[href*='/librechatuser/']")
+    assert "Credits in LibreChat's history" in page.inner_text("#content")
+    page.screenshot(path=SCREENSHOTS / "user-page-history.png", full_page=True)

@@ -1,0 +1,110 @@
+"""reconcile_balances: balances against the sum of LibreChat's transactions, reported and fixed."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import BalanceChange, ChangeBatch
+from balances import documents
+from balances.ledger import Kind, Target, change_one, open_batch, run_batch
+from balances.testing import create_user, credit_transactions, credits_of
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+@pytest.fixture
+def people(mongo):
+    """alice: set by LibreChat's set-balance (no row); bob: in step; carol: spent below 0 (clamped)."""
+    alice = create_user("alice@example.com", 5_000_000)
+    bob = create_user("bob@example.com", 0)
+    change_one(Target(bob, "bob@example.com"), kind=Kind.ADD, amount_credits=3_000, source="cli", actor="ops")
+    carol = create_user("=carol@example.com", 0)
+    mongo.transactions.insert_many(
+        [
+            documents.credits_transaction(carol, 1_000),
+            {"user": carol, "tokenType": "completion", "tokenValue": -1_500.4, "rawAmount": -100, "rate": 15.004},
+        ]
+    )
+    return {"alice": alice, "bob": bob, "carol": carol}
+
+
+def reconcile(*args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("reconcile_balances", *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_it_lists_users_whose_balance_and_history_disagree(people):
+    code, out, err = reconcile("--format", "json")
+    assert code == 3 and "2 users with drift" in err
+    rows = {row["email"]: row for row in json.loads(out)}
+    assert set(rows) == {"alice@example.com", "=carol@example.com"}
+    assert rows["alice@example.com"]["drift_credits"] == 5_000_000
+    assert rows["=carol@example.com"]["drift_credits"] == pytest.approx(500.4)
+    assert (rows["=carol@example.com"]["history_credits"], rows["=carol@example.com"]["transactions"]) == (
+        pytest.approx(-500.4),
+        2,
+    )
+
+
+def test_it_reports_as_a_table_and_as_formula_escaped_csv(people):
+    code, table, _ = reconcile("--format", "table")
+    assert code == 3 and table.splitlines()[0].split()[:3] == ["email", "user_id", "balance_credits"]
+    assert "alice@example.com" in table and "bob@example.com" not in table
+    code, text, _ = reconcile("--format", "csv", "--email", "=carol@example.com")
+    assert code == 3 and text.splitlines()[1].startswith("'=carol@example.com,")
+
+
+def test_since_checks_only_users_with_recent_transactions(people):
+    code, out, _ = reconcile("--format", "json", "--since", "2000-01-01")
+    assert code == 3
+    assert {row["email"] for row in json.loads(out)} == {"=carol@example.com"}, "alice has no transaction at all"
+    assert reconcile("--since", "2100-01-01")[0] == 0
+    assert reconcile("--since", "9999-12-31")[0] == 1
+    assert reconcile("--since", "someday")[0] == 1
+
+
+def test_fix_writes_the_missing_history_as_one_audited_batch_without_touching_balances(people):
+    code, _, err = reconcile("--fix", "--reason", "after set-balance", "--yes", "--batch-id", "fix-1")
+    assert code == 0, err
+    assert (credits_of(people["alice"]), credits_of(people["carol"])) == (5_000_000, 0)
+    assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
+    batch = ChangeBatch.objects.get(batch_id="fix-1")
+    assert (batch.kind, batch.source, batch.reason) == (Kind.RECORD, "cli", "after set-balance")
+    alice_row = batch.changes.get(email="alice@example.com")
+    assert (alice_row.before_credits, alice_row.after_credits, alice_row.delta_credits) == (5_000_000,) * 2 + (
+        5_000_000,
+    )
+    assert batch.changes.get(email="=carol@example.com").delta_credits == 500, "whole credits"
+    assert reconcile()[0] == 0, "no drift left"
+    assert reconcile("--fix", "--reason", "again", "--yes", "--batch-id", "fix-1")[0] == 0
+    assert BalanceChange.objects.filter(batch=batch).count() == 2
+
+
+def test_fix_needs_a_reason_and_changes_nothing_without_one(people):
+    code, _, _ = reconcile("--fix")
+    assert code == 1 and ChangeBatch.objects.count() == 1 and not credit_transactions(people["alice"])
+
+
+def test_balances_that_are_not_numbers_are_listed_but_not_fixed(mongo, people):
+    mongo.balances.update_one({"user": people["alice"]}, {"$set": {"tokenCredits": "lots"}})
+    code, out, _ = reconcile("--format", "json", "--email", "alice@example.com")
+    assert code == 3 and "not a number" in json.loads(out)[0]["problem"]
+    code, _, _ = reconcile("--email", "alice@example.com", "--fix", "--reason", "x", "--yes")
+    assert code == 1 and not credit_transactions(people["alice"])
+
+
+def test_a_record_only_batch_run_again_writes_its_row_once(people):
+    target = Target(people["alice"], "alice@example.com", 5_000_000)
+    batch = open_batch(kind=Kind.RECORD, amount_credits=None, source="cli", actor="ops", targets=[target])
+    assert run_batch(batch).applied_count == 1
+    BalanceChange.objects.filter(batch=batch).update(status="pending")  # as if killed before marking it applied
+    outcome = run_batch(batch)
+    assert outcome.complete and outcome.applied_count == 1
+    assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
+    assert credits_of(people["alice"]) == 5_000_000
