@@ -108,11 +108,14 @@ class Seeded:
     """LibreChat users as created, with the balance LibreChat reads for each (0 without a document)."""
 
     emails: dict[ObjectId, str]
-    start_credits: dict[ObjectId, float]
+    start_credits: dict[ObjectId, float | str]
 
 
-def seed_users(database: Database, start_credits: list[float | None], *, duplicate_balance_for: int = -1) -> Seeded:
-    """One user per entry (None: no balance document); one may get a later, duplicate balance document."""
+def seed_users(
+    database: Database, start_credits: list[float | str | None], *, duplicate_balance_for: int = -1
+) -> Seeded:
+    """One user per entry (None: no balance document, a string: a broken one); one may get a later,
+    duplicate balance document."""
     emails, starts = {}, {}
     for number, credits in enumerate(start_credits):
         user = documents.user(f"user{number}@example.com")
@@ -130,7 +133,7 @@ def librechat_spends(database: Database, seeded: Seeded, amount_credits: float) 
     """What LibreChat does while we are down: charge each user with a balance, with its history row."""
     for user_id in seeded.emails:
         document = database.balances.find_one({"user": user_id}, sort=[("_id", 1)])
-        if document is None:
+        if document is None or isinstance(document["tokenCredits"], str):
             continue
         database.balances.update_one({"_id": document["_id"]}, {"$inc": {"tokenCredits": -amount_credits}})
         database.transactions.insert_one(
@@ -165,6 +168,9 @@ def assert_consistent(database: Database, sqlite_path: Path, seeded: Seeded) -> 
         balance = database.balances.find_one({"user": user_id}, sort=[("_id", 1)])
         history = sum(t["tokenValue"] for t in transactions.values() if t["user"] == user_id)
         credits = balance["tokenCredits"] if balance else 0
+        if isinstance(start, str):  # a balance that is not a number is refused, never touched
+            assert (credits, history) == (start, 0), seeded.emails[user_id]
+            continue
         assert credits == start + history, (seeded.emails[user_id], credits, start, history)
     markers = {
         (str(document["user"]), str(entry["id"])): entry["delta"]
