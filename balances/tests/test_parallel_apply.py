@@ -109,15 +109,53 @@ def race_in_threads(how: str, kind: str, batch_id: str) -> dict:
     return {**seen, "applied": sorted(seen["applied"])}
 
 
+def set_by_two_runners_out_of_step() -> dict:
+    """Run in the child process: runner A applies a set and is held just after its balance write;
+    runner B, holding the change as it was before A recorded anything (as a runner whose lease
+    lapsed does), applies it then. Returns the exceptions that escaped."""
+    import os
+
+    from audit.models import ChangeBatch
+    from balances.ledger import Kind, open_batch, run_batch, targets_for_emails
+    from balances.ledger.writes import CHANGE_MARKER, apply_set
+
+    targets, _, _ = targets_for_emails(["user0@example.com"])  # 1,000,000 credits
+    batch = open_batch(
+        kind=Kind.SET, amount_credits=AMOUNTS["set"], source=ChangeBatch.Source.ADMIN, actor="alice", targets=targets
+    )
+    unrecorded = batch.changes.get()
+    os.environ.update(LEDGER_TEST_PAUSE_AT="set:after-balance", LEDGER_TEST_PAUSE_SECONDS="2")
+    escaped = []
+
+    def runner_a() -> None:
+        try:
+            run_batch(batch)
+        except BaseException as exc:
+            escaped.append(repr(exc))
+
+    first = threading.Thread(target=runner_a)
+    first.start()
+    from balancemgr.mongo import librechat_db
+
+    while not librechat_db().balances.find_one({"user": targets[0].user_id, f"{CHANGE_MARKER}.id": {"$exists": True}}):
+        time.sleep(0.02)
+    try:
+        apply_set(unrecorded, Kind.SET)
+    except BaseException as exc:
+        escaped.append(repr(exc))
+    first.join()
+    return {"escaped": escaped}
+
+
 def run_race(how: str, kind: str, sqlite_path, uri: str, lease_seconds: str) -> dict:
     env = {
         **command_env(sqlite_path, uri, LEDGER_LEASE_SECONDS=lease_seconds),
         "DJANGO_SETTINGS_MODULE": "balancemgr.settings",
     }
+    call = f"race_in_threads({how!r}, {kind!r}, 'race')" if how != "out_of_step" else "set_by_two_runners_out_of_step()"
     code = (
         "import django, json; django.setup(); "
-        "from balances.tests.test_parallel_apply import race_in_threads; "
-        f"print(json.dumps(race_in_threads({how!r}, {kind!r}, 'race')))"
+        f"from balances.tests.test_parallel_apply import *; print(json.dumps({call}))"
     )
     child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert child.returncode == 0, child.stderr
@@ -280,3 +318,14 @@ def test_one_reviewed_apply_posted_many_times_to_two_gunicorn_workers_applies_on
     batches = {row["batch_name"] for row in rows}
     assert len(batches) == 2 and len(rows) == 2 * len(balance_ids)
     assert {row["status"] for row in rows} == {"applied"}
+
+
+def test_a_set_finished_by_a_runner_out_of_step_records_what_was_applied(ledger):
+    database, sqlite_path, seeded, uri = ledger
+
+    seen = run_race("out_of_step", "set", sqlite_path, uri, "60")
+
+    assert seen["escaped"] == []
+    rows = assert_consistent(database, sqlite_path, seeded)
+    assert [(row["status"], row["after_credits"]) for row in rows] == [("applied", 2_000_000)]
+    assert rows[0]["delta_credits"] == 2_000_000 - 1_000_000
