@@ -116,6 +116,7 @@ def set_by_two_runners_out_of_step() -> dict:
     import os
 
     from audit.models import ChangeBatch
+    from balancemgr.mongo import librechat_db
     from balances.ledger import Kind, open_batch, run_batch, targets_for_emails
     from balances.ledger.writes import CHANGE_MARKER, apply_set
 
@@ -135,8 +136,6 @@ def set_by_two_runners_out_of_step() -> dict:
 
     first = threading.Thread(target=runner_a)
     first.start()
-    from balancemgr.mongo import librechat_db
-
     while not librechat_db().balances.find_one({"user": targets[0].user_id, f"{CHANGE_MARKER}.id": {"$exists": True}}):
         time.sleep(0.02)
     try:
@@ -320,6 +319,7 @@ def test_one_reviewed_apply_posted_many_times_to_two_gunicorn_workers_applies_on
     assert {row["status"] for row in rows} == {"applied"}
 
 
+@pytest.mark.slow
 def test_a_set_finished_by_a_runner_out_of_step_records_what_was_applied(ledger):
     database, sqlite_path, seeded, uri = ledger
 
