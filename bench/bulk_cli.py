@@ -1,6 +1,7 @@
 """`bulk_topup --all --add` over 20,000 and 100,000 users, each run as its own process:
 wall time ratio between the sizes (target: <= 6x, i.e. linear), MongoDB round trips (target:
-batches, not one per user) and the command's peak memory (target: under 150 MB at 100,000)."""
+batches, not one per user) and the command's peak memory (target: under 150 MB at 100,000).
+Other sizes: `bulk_cli.py 10000 50000` (on a busy machine)."""
 
 import os
 import resource
@@ -38,9 +39,10 @@ def main() -> None:
     from balancemgr.mongo import librechat_db
 
     database = librechat_db()
+    sizes = [int(size) for size in sys.argv[1:3]] or SIZES
     results = {}
     seeded = 0
-    for seed, size in enumerate(SIZES, start=1):
+    for seed, size in enumerate(sizes, start=1):
         harness.seed(size - seeded, seed=seed)
         seeded = size
         before = requests_served(database)
@@ -50,7 +52,7 @@ def main() -> None:
     print("bulk_topup --all --add 1000 --yes (one process each)")
     for size, (wall, requests, peak_mb) in results.items():
         print(f"  {size:>7} users: {wall:6.1f} s, {requests} MongoDB requests, peak RSS {peak_mb:.0f} MB (so far)")
-    small, large = SIZES
+    small, large = sizes
     ratio = results[large][0] / results[small][0]
     print(f"  time ratio {large}:{small} = {ratio:.2f}x (target <= 6x; {large // small}x the users)")
 

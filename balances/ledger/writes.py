@@ -62,16 +62,19 @@ def apply_adds(changes: list[BalanceChange]) -> None:
 def apply_set(change: BalanceChange, kind: str) -> None:
     """Set (or raise to) the change's amount against the live value, retrying like LibreChat does."""
     user_id, change_id = ObjectId(change.librechat_user_id), ObjectId(change.transaction_id)
-    if change.after_credits is not None and (delta := applied_delta(user_id, change_id)) is not None:
-        _finish_set(change, delta)  # an earlier run wrote the balance and stopped before the end
-        return
     created_document = False
     for attempt in range(MAX_COMPARE_AND_SET_TRIES):
-        document = _balances().find_one({"user": user_id}, {"tokenCredits": 1}, sort=[("_id", 1)])
+        # The marker comes with the value: an earlier run, or another runner that read this
+        # change before it was recorded, may have written the balance already.
+        applied_marker = {CHANGE_MARKER: {"$elemMatch": {"id": change_id}}}
+        document = _balances().find_one({"user": user_id}, {"tokenCredits": 1, **applied_marker}, sort=[("_id", 1)])
         if document is None:
             _create_missing_balances([user_id])
             created_document = True
             continue
+        if document.get(CHANGE_MARKER):
+            _finish_set(change, document[CHANGE_MARKER][0]["delta"])
+            return
         stored = document.get("tokenCredits")
         current = credits_number(0 if stored is None else stored)
         if current is None:
@@ -233,7 +236,19 @@ def _finish_set(change: BalanceChange, delta: float) -> None:
         with contextlib.suppress(DuplicateKeyError):  # written by an earlier run
             _transactions().insert_one(row)
         pause_point("set:after-transaction")
-    _mark_applied([change])
+    if delta != change.delta_credits:  # another runner's compare-and-set won: record what it did
+        change.before_credits, change.after_credits = change.requested_credits - delta, change.requested_credits
+    change.delta_credits, change.status = delta, Status.APPLIED
+    # Recorded and marked applied in one update, so the row shows the delta the marker holds
+    # even when another runner recorded its own reading in between.
+    BalanceChange.objects.filter(pk=change.pk, status=Status.PENDING).update(
+        before_credits=change.before_credits,
+        after_credits=change.after_credits,
+        delta_credits=delta,
+        status=Status.APPLIED,
+        error="",
+        updated_at=timezone.now(),
+    )
 
 
 def _record(change: BalanceChange, before: float | None, after: float | None, delta: float) -> None:
