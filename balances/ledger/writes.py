@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import random
 import sys
 import time
 
@@ -23,7 +24,10 @@ Status = BalanceChange.Status
 # answered by the document itself, atomically with the change (no multi-document transaction).
 CHANGE_MARKER = "balanceManagerChanges"
 CHANGES_REMEMBERED = 50
-MAX_COMPARE_AND_SET_TRIES = 10
+# LibreChat's own writers try 10 times; an admin's set should outlast a busy user's requests, so
+# it tries longer, backing off with jitter up to a fifth of a second between tries.
+MAX_COMPARE_AND_SET_TRIES = 25
+MAX_BACKOFF_SECONDS = 0.2
 DUPLICATE_KEY = 11000
 
 
@@ -100,7 +104,7 @@ def apply_set(change: BalanceChange, kind: str) -> None:
         if (applied := applied_delta(user_id, change_id)) is not None:  # another runner got there first
             _finish_set(change, applied)
             return
-        time.sleep(0.002 * 2**attempt)
+        time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.002 * 2**attempt)))
     _fail(change, "the balance kept changing under concurrent use; try again")
 
 
