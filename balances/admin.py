@@ -106,6 +106,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         changed = [name for name in REFILL_FIELDS if name in form.changed_data]
         if changed:
             obj.save(update_fields=changed)
+            form.record_changes(actor=request.user.get_username())
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         balance = self.get_object(request, object_id)

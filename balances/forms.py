@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from audit.models import RefillChange
 from balances.credits import format_credits_and_usd
 from balances.ledger import Kind, clean_amount
 from balances.models import Balance
@@ -71,3 +72,23 @@ class RefillForm(forms.ModelForm):
                 if cleaned.get(name) in (None, "") and name not in self.errors:
                     self.add_error(name, "Required while auto-refill is on: LibreChat cannot refill without it.")
         return cleaned
+
+    def record_changes(self, actor: str) -> None:
+        """One history row per refill field this form changed (LibreChat keeps no history of them)."""
+        balance = self.instance
+        RefillChange.objects.bulk_create(
+            RefillChange(
+                librechat_user_id=str(balance.user_id or ""),
+                email=(balance.user.email if balance.user else "") or "",
+                actor=actor,
+                field_name=Balance._meta.get_field(name).db_column,
+                before_value=_as_text(self.initial.get(name)),
+                after_value=_as_text(self.cleaned_data.get(name)),
+            )
+            for name in self.changed_data
+            if name in self.Meta.fields
+        )
+
+
+def _as_text(value: object) -> str:
+    return "" if value is None else str(value)

@@ -80,3 +80,18 @@ def test_log_format_json_writes_one_object_per_line_to_stdout():
     [line] = [json.loads(text) for text in result.stdout.splitlines() if text.strip()]
     assert line["message"] == "hello world" and line["level"] == "WARNING" and line["batch_id"] == "b1"
     assert "time" in line
+
+
+@pytest.mark.django_db(databases=["default", "librechat"])
+def test_the_ledger_logs_each_change_it_applies_or_refuses(mongo, caplog):
+    from balances.ledger import Kind, Target, open_batch, run_batch
+    from balances.testing import create_user
+
+    good, broken = create_user("good@example.com", 5), create_user("broken@example.com", 5)
+    mongo.balances.update_one({"user": broken}, {"$set": {"tokenCredits": "lots"}})
+    targets = [Target(good, "good@example.com"), Target(broken, "broken@example.com")]
+    batch = open_batch(kind=Kind.ADD, amount_credits=10, source="cli", actor="ops", batch_id="logged", targets=targets)
+    with caplog.at_level(logging.INFO, logger="audit.balance_change"):
+        run_batch(batch)
+    logged = {(record.email, record.status, record.delta_credits) for record in caplog.records}
+    assert logged == {("good@example.com", "applied", 10), ("broken@example.com", "failed", None)}

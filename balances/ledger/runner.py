@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
+from audit.log import log_balance_change
 from audit.models import BalanceChange, ChangeBatch
 from balancemgr.middleware import connection_failure_behind
 from balancemgr.mongo import describe_mongo_error
@@ -207,6 +208,9 @@ def _apply_pending(batch, outcome, lease, chunk_size, progress) -> None:
                 continue
             outcome.applied_count += sum(change.status == Status.APPLIED for change in group)
             outcome.delta_credits += sum(c.delta_credits or 0 for c in group if c.status == Status.APPLIED)
+            for change in group:
+                if change.status != Status.PENDING:
+                    log_balance_change(change)
         if progress:
             progress(len(chunk))
 

@@ -131,6 +131,16 @@ def test_the_balance_page_edits_refill_settings_only(admin_client, people, mongo
     assert stored["tokenCredits"] == 4_000_000
     assert stored["refillIntervalValue"] == 7 and stored["refillAmount"] == 250_000
     assert stored["reservations"] == [{"id": "r"}]
+    from audit.models import RefillChange
+
+    history = {(row.field_name, row.before_value, row.after_value, row.actor) for row in RefillChange.objects.all()}
+    assert history == {
+        ("autoRefillEnabled", "", "True", "admin"),
+        ("refillIntervalValue", "", "7", "admin"),
+        ("refillIntervalUnit", "", "days", "admin"),
+        ("refillAmount", "", "250000", "admin"),
+    }
+    assert set(RefillChange.objects.values_list("email", flat=True)) == {"daveporter@example.com"}
 
 
 def test_a_bad_refill_unit_is_a_form_error(admin_client, people, mongo):
