@@ -9,17 +9,13 @@ from django.utils import timezone
 
 from analytics.testing import conversation, spend
 from balances.testing import create_user
-from balances.tests.test_browser import CHROMIUM, page  # noqa: F401  (the shared browser fixture)
 
-pytestmark = [
-    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 # Git-ignored: screenshots to look at after a run.
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-output" / "analytics"
 
 
-def test_the_overview_draws_its_chart(page, live_server, django_user_model, mongo):  # noqa: F811
+def test_the_overview_draws_its_chart(page, live_server, django_user_model, mongo):
     from django.contrib.auth.models import Group
 
     alice = create_user("alice@example.com", 2_000_000, name="Alice")

@@ -7,16 +7,12 @@ import pytest
 from audit.models import ChangeBatch
 from balances.ledger import Kind, Target, change_one
 from balances.testing import create_user, credits_of
-from balances.tests.test_browser import CHROMIUM, page  # noqa: F401  (the browser fixture)
 
-pytestmark = [
-    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
-def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, django_user_model, mongo):  # noqa: F811
+def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, django_user_model, mongo):
     from django.contrib.auth.models import Group
 
     SCREENSHOTS.mkdir(exist_ok=True)
