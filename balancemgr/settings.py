@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "audit",
     "requests_app",
     "analytics",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -44,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "balancemgr.middleware.MongoUnavailableMiddleware",
+    # Last, so an exception on /api/ reaches the API's JSON handlers before the HTML pages.
+    "api.middleware.ApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "balancemgr.urls"
@@ -126,3 +130,8 @@ LOGGING = {
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+
+# The JSON API (api/): requests a minute per API key, across all workers (0: no limit), and the
+# largest request body it reads.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=16384)
