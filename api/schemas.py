@@ -30,7 +30,12 @@ def _json_credits(kind: str):
 
 SetAmount = _json_credits(Kind.SET)
 AddAmount = _json_credits(Kind.ADD)
-Email = Annotated[str, Field(min_length=1, max_length=MAX_EMAIL_LENGTH, description="Matched ignoring case.")]
+Email = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=MAX_EMAIL_LENGTH, description="Matched ignoring case.", examples=["alice@example.com"]
+    ),
+]
 Reason = Annotated[str, Field(max_length=500, description="Why, for the audit history.")]
 
 
