@@ -85,6 +85,13 @@ DATABASES = {
     },
 }
 DATABASE_ROUTERS = ["balancemgr.routers.LibreChatRouter"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several gunicorn workers write to SQLite on every API request (rate limits). IMMEDIATE
+    # transactions wait for the write lock instead of failing with "database is locked" when a
+    # read turns into a write; WAL lets readers run beside the writer and makes commits cheap.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
