@@ -42,7 +42,7 @@ def balance_fields(document: dict | None) -> dict:
     """balance, hasBalanceRecord, usd and autoRefill; a user without a document has a balance of 0."""
     if document is None:
         return {"balance": 0, "hasBalanceRecord": False, "usd": "0.00", "autoRefill": auto_refill(None)}
-    balance = _number(document.get("tokenCredits", 0))
+    balance = json_number(document.get("tokenCredits", 0))
     if balance is None:
         raise ApiError(
             409,
@@ -59,9 +59,9 @@ def auto_refill(document: dict | None) -> dict:
     last_refill = document.get("lastRefill")
     return {
         "enabled": document.get("autoRefillEnabled") is True,
-        "refillIntervalValue": _number(document.get("refillIntervalValue")),
+        "refillIntervalValue": json_number(document.get("refillIntervalValue")),
         "refillIntervalUnit": unit if isinstance(unit, str) else None,
-        "refillAmount": _number(document.get("refillAmount")),
+        "refillAmount": json_number(document.get("refillAmount")),
         "lastRefill": last_refill if hasattr(last_refill, "isoformat") else None,
     }
 
@@ -88,7 +88,7 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
         user_id = document.get("user")
         if user_id is None or earliest.get(user_id) != document["_id"]:
             continue
-        balance = _number(document.get("tokenCredits", 0))
+        balance = json_number(document.get("tokenCredits", 0))
         users.append(
             {
                 "userId": str(user_id),
@@ -102,7 +102,7 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
     return {"users": users, "nextCursor": next_cursor}
 
 
-def _number(value: object) -> int | float | None:
+def json_number(value: object) -> int | float | None:
     """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router
 
 from api.auth import ApiKeyAuth
-from api.balance_reads import balance_fields, balance_page, effective_balance_document, one_user
+from api.balance_reads import balance_fields, balance_page, effective_balance_document, json_number, one_user
 from api.errors import ApiError, ErrorOut
 from api.idempotency import answer_once, batch_id_for, request_sha256
 from api.models import ApiKey
@@ -105,7 +105,7 @@ def _apply(api_key: ApiKey, kind: str, payload: ChangeIn, batch_id: str) -> dict
         message=message,
         email=user.email,
         **balance_fields(effective_balance_document(user.user_id)),
-        delta=change.delta_credits or 0,
+        delta=json_number(change.delta_credits) or 0,
         transactionId=change.transaction_id if change.delta_credits else None,
         batchId=batch_id,
     )

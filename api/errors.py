@@ -57,7 +57,10 @@ def error_response(status: int, code: str, detail: str, headers: dict | None = N
 def generic_error_response(status: int) -> HttpResponse:
     """For errors raised outside the API's own code (unknown paths, wrong methods, server errors)."""
     code = CODES.get(status, "server_error" if status >= 500 else "bad_request")
-    detail = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        detail = HTTPStatus(status).phrase
+    except ValueError:
+        detail = "Error"
     return error_response(status, code, f"{detail}.")
 
 

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 def test_it_adds_and_answers_with_the_prs_shape(client, write_key, alice):
     response = post_json(client, ADD_BALANCE, {"email": "alice@example.com", "amount": 9}, write_key)
     assert response.status_code == 200
+    assert b'"balance": 20009,' in response.content and b'"delta": 9,' in response.content  # integers, not 9.0
     body = response.json()
     assert body["message"] == "9 added successfully for user alice@example.com"
     assert body["email"] == "alice@example.com" and body["balance"] == 20_009
