@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that any error page on /api/, from any layer below, is turned into JSON.
+    "api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -46,8 +48,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "balancemgr.middleware.MongoUnavailableMiddleware",
-    # Last, so an exception on /api/ reaches the API's JSON handlers before the HTML pages.
-    "api.middleware.ApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "balancemgr.urls"

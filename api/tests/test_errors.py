@@ -79,6 +79,13 @@ def test_unknown_paths_are_json_404s(client, path):
     assert_error(client.get(path), 404, "not_found")
 
 
+def test_an_unknown_host_is_a_json_400(client, write_key):
+    response = client.get(
+        GET_BALANCE, {"email": "alice@example.com"}, headers={"x-api-key": write_key}, HTTP_HOST="evil.example"
+    )
+    assert_error(response, 400, "bad_request")
+
+
 def test_there_is_no_csrf_check_and_no_session_login_on_the_api(admin_user, write_key, alice):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(admin_user)
