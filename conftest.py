@@ -5,6 +5,7 @@ use a real MongoDB instead (its `test_LibreChat` database is created and dropped
 """
 
 import os
+import tempfile
 
 import pytest
 from django.conf import settings
@@ -22,6 +23,11 @@ def pytest_configure(config):
         port = free_port()
         _server = start_embedded_mongo(":memory:", port)
         uri = f"mongodb://127.0.0.1:{port}/LibreChat"
+    default = settings.DATABASES["default"]
+    if default["ENGINE"].endswith("sqlite3"):
+        # A file instead of shared-cache memory: there, a thread meeting another's lock fails at once
+        # ("table is locked"), where a real SQLite file waits; the concurrency tests need the real behaviour.
+        default.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="balancemgr-test-"), "db.sqlite3")
     # Settings are already loaded, so the alias itself is repointed (an env var is too late).
     settings.DATABASES["librechat"]["HOST"] = uri
     settings.DATABASES["librechat"]["NAME"] = "LibreChat"
@@ -63,3 +69,19 @@ def operator_client(client, django_user_model):
 def viewer_client(client, django_user_model):
     """A staff member of the "viewer" group: may look and export only."""
     return _client_in_group(client, django_user_model, "viewer")
+
+
+@pytest.fixture
+def unreachable_mongo():
+    """Point the `librechat` alias at a closed port for the test, then restore it."""
+    from django.db import connections
+
+    connection = connections["librechat"]
+    saved = dict(connection.settings_dict)
+    connection.close_pool()
+    connection.settings_dict["HOST"] = f"mongodb://127.0.0.1:{free_port()}/LibreChat"
+    connection.settings_dict["OPTIONS"] = {"serverSelectionTimeoutMS": 200, "connectTimeoutMS": 200}
+    yield connection.settings_dict["HOST"]
+    connection.close_pool()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)

@@ -11,8 +11,8 @@ from api.errors import ApiError, ErrorOut
 from api.idempotency import answer_once, batch_id_for, request_sha256
 from api.models import ApiKey
 from api.schemas import AddBalanceIn, BalanceOut, ChangeIn, ChangeOut, Email, QueryCredits, SetBalanceIn, UserPageOut
-from audit.models import BalanceChange, ChangeBatch
-from balances.ledger import Kind, LedgerError, change_one
+from audit.models import ChangeBatch
+from balances.ledger import Kind, LedgerError, MongoUnavailableError, change_one
 
 router = Router(tags=["balances"])
 
@@ -93,10 +93,11 @@ def _apply(api_key: ApiKey, kind: str, payload: ChangeIn, batch_id: str) -> dict
             reason=payload.reason,
             batch_id=batch_id,
         )
+    except MongoUnavailableError as exc:
+        # Not applied, or applied only in part: a retry with the same Idempotency-Key finishes it once.
+        raise ApiError(503, "mongo_unavailable", "LibreChat's database is unreachable; retry later.") from exc
     except LedgerError as exc:
         raise ApiError(409, "change_refused", str(exc)) from exc
-    if change.status != BalanceChange.Status.APPLIED:
-        raise ApiError(409, "needs_review", f"The change needs a person to look at it: {change.error}")
     if kind == Kind.ADD:
         message = f"{payload.amount} added successfully for user {user.email}"
     else:

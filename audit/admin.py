@@ -1,7 +1,12 @@
+import hashlib
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core import signing
 from django.db.models import Count, Sum
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
@@ -10,11 +15,14 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from audit.models import BalanceChange, ChangeBatch, ImportRow
 from balancemgr.admin_site import ReadOnlyAdminMixin
-from balances.admin_actions import report_outcome
+from balancemgr.mongo import mongo_unreachable_reason
+from balances.admin_actions import batch_link, report_outcome
 from balances.credits import format_credits
-from balances.ledger import Kind, LedgerError, Target, apply_batch, open_batch, targets_for_emails
+from balances.ledger import Kind, LedgerError, Target, open_batch, run_batch, targets_for_emails
 from balances.resources import CreditImportResource
+from balances.tasks import queue_batch
 
+IMPORT_REVIEW_SALT = "audit.admin.import_review"
 IMPORT_MODES = [(Kind.ADD, "add each amount to the balance"), (Kind.SET, "set each balance to the amount")]
 
 
@@ -24,6 +32,31 @@ class ChangeBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["source", "kind"]
     search_fields = ["batch_id", "actor", "reason"]
     date_hierarchy = "created_at"
+    change_form_template = "admin/audit/changebatch/change_form.html"
+    fields = ["batch_id", "kind", "amount", "source", "actor", "reason", "created_at", "progress", "stopped_reason"]
+    readonly_fields = ["amount", "progress"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = self.get_object(request, object_id)
+        # The page reloads itself while the batch has work left and a runner (or the queue) has it.
+        unfinished = batch is not None and batch.progress()[BalanceChange.Status.PENDING] > 0
+        refresh = unfinished and (batch.is_running or batch.in_background)
+        return super().change_view(request, object_id, form_url, {"refresh_seconds": 3 if refresh else None})
+
+    @admin.display(description="progress")
+    def progress(self, batch):
+        counts = batch.progress()
+        state = "running" if batch.is_running else ("queued" if batch.in_background and counts["pending"] else "idle")
+        url = reverse("admin:audit_balancechange_changelist") + f"?batch__id__exact={batch.pk}"
+        return format_html(
+            '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>',
+            counts["applied"],
+            counts["failed"],
+            counts["pending"],
+            counts["review"],
+            state,
+            url,
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_count=Count("changes"), delta=Sum("changes__delta_credits"))
@@ -85,6 +118,8 @@ class CreditImportForm(ImportForm):
 
 class ConfirmCreditImportForm(ConfirmImportForm):
     mode = forms.ChoiceField(choices=IMPORT_MODES, widget=forms.HiddenInput)
+    # Signed at the preview: the mode applied is the mode previewed, for the file previewed.
+    reviewed = forms.CharField(widget=forms.HiddenInput)
 
 
 @admin.register(ImportRow)
@@ -93,10 +128,19 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     resource_classes = [CreditImportResource]
     formats = [CSV]
+    import_template_name = "admin/audit/importrow/import.html"
     import_form_class = CreditImportForm
     confirm_form_class = ConfirmCreditImportForm
     list_display = ["created_at", "email", "amount", "reason", "batch_id"]
     search_fields = ["email", "batch_id"]
+
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        if not request.user.is_superuser:
+            # Setting the balances of any list of users is the same power as "set all matching".
+            form.fields["mode"].choices = [(Kind.ADD, IMPORT_MODES[0][1])]
+            form.fields["mode"].help_text = "Only superusers may import files that set balances."
+        return form
 
     def get_import_resource_kwargs(self, request, **kwargs):
         form = kwargs.get("form")
@@ -105,9 +149,21 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
-        return {**initial, "mode": import_form.cleaned_data["mode"]} if import_form else initial
+        if not import_form:
+            return initial
+        mode = import_form.cleaned_data["mode"]
+        reviewed = signing.dumps({"file": initial.get("import_file_name"), "mode": mode}, salt=IMPORT_REVIEW_SALT)
+        return {**initial, "mode": mode, "reviewed": reviewed}
+
+    def import_action(self, request, **kwargs):
+        return mongo_unavailable_response(request) or super().import_action(request, **kwargs)
 
     def process_import(self, request, **kwargs):
+        if unavailable := mongo_unavailable_response(request):
+            return unavailable
+        if not reviewed_mode_matches(request.POST):
+            self.message_user(request, "The import differs from the preview: upload the file again.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:audit_importrow_import"))
         try:
             return super().process_import(request, **kwargs)
         except FileNotFoundError:
@@ -119,29 +175,40 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         result = super().process_dataset(dataset, form, request, **kwargs)
         if result.has_errors() or result.has_validation_errors():
             return result
-        batch_id = import_batch_id(form.cleaned_data)
-        rows = list(ImportRow.objects.filter(batch_id=batch_id))
+        staging_id = import_batch_id(form.cleaned_data)
+        rows = list(ImportRow.objects.filter(batch_id=staging_id))
         user_ids = {target.email: target.user_id for target in targets_for_emails(row.email for row in rows)[0]}
         targets = [Target(user_ids[row.email], row.email, row.amount_credits, row.reason) for row in rows]
+        # The same file (and mode) again is the same batch: it resumes instead of crediting twice.
+        fingerprint = hashlib.sha256(f"{dataset.export('csv')}\nmode={form.cleaned_data['mode']}".encode()).hexdigest()
         try:
             batch = open_batch(
                 kind=form.cleaned_data["mode"],
                 amount_credits=None,
                 source=ChangeBatch.Source.IMPORT,
                 actor=request.user.get_username(),
-                reason=f"CSV import {form.cleaned_data.get('original_file_name', '')}",
-                batch_id=batch_id,
+                reason="CSV import",
+                batch_id=f"csv-{fingerprint[:40]}",
+                fingerprint=fingerprint,
+                targets=targets,
             )
         except LedgerError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return result
-        request.credit_import_outcome = apply_batch(batch, targets)
+        ImportRow.objects.filter(batch_id=staging_id).update(batch_id=batch.batch_id)
+        if len(targets) >= settings.BACKGROUND_BATCH_MIN_USERS:
+            queue_batch(batch)
+            request.credit_import_queued = batch
+        else:
+            request.credit_import_outcome = run_batch(batch, retry_failed=True)
         return result
 
     def add_success_message(self, result, request):
         outcome = getattr(request, "credit_import_outcome", None)
         if outcome is not None:
             report_outcome(self, request, outcome)
+        if queued := getattr(request, "credit_import_queued", None):
+            self.message_user(request, format_html("The file was queued as {}.", batch_link(queued)), messages.INFO)
 
     @admin.display(description="amount")
     def amount(self, row):
@@ -149,5 +216,23 @@ class ImportRowAdmin(ImportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 def import_batch_id(cleaned_form_data: dict) -> str:
-    """One batch per uploaded file: its temporary name is unique and survives to the confirm step."""
+    """The staging id of one upload's rows: its temporary name is unique and survives to the confirm step."""
     return f"import-{cleaned_form_data.get('import_file_name', '')}"[:64]
+
+
+def reviewed_mode_matches(posted) -> bool:
+    """Whether the confirm step posts the file and mode the preview signed."""
+    try:
+        reviewed = signing.loads(posted.get("reviewed", ""), salt=IMPORT_REVIEW_SALT)
+    except signing.BadSignature:
+        return False
+    return reviewed == {"file": posted.get("import_file_name"), "mode": posted.get("mode")}
+
+
+def mongo_unavailable_response(request) -> TemplateResponse | None:
+    """The one-line "MongoDB unreachable" page, checked first: import-export would show a traceback."""
+    reason = mongo_unreachable_reason()
+    if reason is None:
+        return None
+    context = {**admin.site.each_context(request), "reason": reason, "title": "LibreChat database unavailable"}
+    return TemplateResponse(request, "mongo_unavailable.html", context, status=503)

@@ -1,6 +1,7 @@
 """This tool's own history of every credit change (SQLite or DATABASE_URL, never MongoDB)."""
 
 from django.db import models
+from django.utils import timezone
 
 from balances.credits import format_credits
 
@@ -20,15 +21,23 @@ class ChangeBatch(models.Model):
         API = "api", "API"
         REQUEST = "request", "credit request"
 
-    # Chosen by the caller (a form token, --batch-id, an Idempotency-Key): the same id
-    # again resumes the batch instead of applying it twice.
+    # Chosen by the caller (a form token, --batch-id, an Idempotency-Key, a file's content):
+    # the same id again resumes the batch instead of applying it twice.
     batch_id = models.CharField(max_length=64, unique=True)
+    # What the batch was asked to reach (a file's content hash, a selection); empty when the
+    # targets need no proof. Resuming with a different one is refused.
+    fingerprint = models.CharField(max_length=64, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount_credits = models.BigIntegerField(null=True, blank=True, help_text="Empty: each row has its own amount.")
     source = models.CharField(max_length=10, choices=Source.choices)
     actor = models.CharField(max_length=150)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # One runner at a time: a process applies the batch only while it holds an unexpired lease.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    in_background = models.BooleanField(default=False, help_text="Applied by the worker, not in the request.")
+    stopped_reason = models.TextField(blank=True, help_text="Why the last run stopped before the end.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -38,6 +47,16 @@ class ChangeBatch(models.Model):
         amount = "per row" if self.amount_credits is None else format_credits(self.amount_credits)
         return f"{self.get_kind_display()} {amount} by {self.actor} ({self.batch_id})"
 
+    def progress(self) -> dict[str, int]:
+        """{status: number of users} for this batch, in one query."""
+        rows = self.changes.order_by().values("status").annotate(n=models.Count("id"))
+        counts = {row["status"]: row["n"] for row in rows}
+        return {status: counts.get(status, 0) for status in BalanceChange.Status.values}
+
+    @property
+    def is_running(self) -> bool:
+        return bool(self.lease_expires_at and self.lease_expires_at > timezone.now())
+
 
 class BalanceChange(models.Model):
     """What one batch did to one LibreChat user's balance."""
@@ -46,8 +65,8 @@ class BalanceChange(models.Model):
         PENDING = "pending"
         APPLIED = "applied"
         FAILED = "failed"
-        # Interrupted after LibreChat's transaction row was written: whether the balance
-        # moved cannot be known, so it is never retried automatically.
+        # Only from before the change-id marker (migration 0002): interrupted after LibreChat's
+        # transaction row was written, so whether the balance moved cannot be read back.
         REVIEW = "review", "needs review"
 
     batch = models.ForeignKey(ChangeBatch, on_delete=models.PROTECT, related_name="changes")
@@ -70,6 +89,7 @@ class BalanceChange(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "librechat_user_id"], name="one_change_per_user_per_batch")
         ]
+        indexes = [models.Index(fields=["batch", "status"], name="change_batch_status")]
 
     def __str__(self) -> str:
         return f"{self.email}: {format_credits(self.delta_credits or 0)} ({self.status})"

@@ -1,4 +1,4 @@
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
 
@@ -11,9 +11,9 @@ class BalanceManagerConfig(AppConfig):
         from balancemgr import checks  # noqa: F401  (registers the system checks)
         from balancemgr.permissions import ensure_staff_groups
 
-        # Auth creates each app's permissions in that app's post_migrate; audit comes after
-        # balances in INSTALLED_APPS, so by its signal every permission the groups use exists.
-        post_migrate.connect(ensure_staff_groups, sender=apps.get_app_config("audit"))
+        # Auth creates each app's permissions in that app's post_migrate, so the groups are brought
+        # up to date after every app's (cheap and idempotent); after the last one every permission exists.
+        post_migrate.connect(ensure_staff_groups, dispatch_uid="balancemgr.ensure_staff_groups")
 
 
 class BalanceManagerAdminConfig(AdminConfig):

@@ -25,3 +25,36 @@ def check_secret_key(app_configs, **kwargs):
             id="balancemgr.E002",
         )
     ]
+
+
+@register()
+def check_approval_links(app_configs, **kwargs):
+    """Approval links in admin mails need their own secret and the public address of this site."""
+    if settings.DEBUG:
+        return []
+    errors = []
+    if not settings.WEBHOOK_SECRET:
+        errors.append(
+            Error(
+                "WEBHOOK_SECRET is not set and DEBUG is off.",
+                hint="Set WEBHOOK_SECRET to a long random value; it signs the approve/reject links in admin mails.",
+                id="balancemgr.E010",
+            )
+        )
+    if not settings.WEBHOOK_BASE_URL.startswith(("https://", "http://")):
+        errors.append(
+            Error(
+                "WEBHOOK_BASE_URL is not set to an http(s) URL and DEBUG is off.",
+                hint="Set it to the public address of this site, e.g. https://chat.example.com/balance-manager.",
+                id="balancemgr.E011",
+            )
+        )
+    if not settings.NOTIFY_TO:
+        errors.append(
+            Warning(
+                "NOTIFY_TO is empty: credit requests are stored but no admin is mailed.",
+                hint="Set NOTIFY_TO to a comma-separated list of admin addresses.",
+                id="balancemgr.W010",
+            )
+        )
+    return errors

@@ -1,7 +1,8 @@
 """The two staff roles, kept in step with the code by a post_migrate hook.
 
 viewer: sees balances, users, transactions and the audit history, and exports.
-operator: a viewer who also tops up and sets balances, edits refill settings and imports CSV files.
+operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files and
+decides credit requests.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
 """
 
@@ -14,12 +15,15 @@ VIEWER_PERMISSIONS = [
     "audit.view_changebatch",
     "audit.view_balancechange",
     "audit.view_importrow",
+    "requests_app.view_creditrequest",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
     "balances.change_credits",
     "balances.change_balance",
     "audit.add_importrow",
+    # Approve, reject, resend and retry credit requests.
+    "requests_app.change_creditrequest",
 ]
 GROUPS = {"viewer": VIEWER_PERMISSIONS, "operator": OPERATOR_PERMISSIONS}
 

@@ -1,8 +1,11 @@
 """Settings for the LibreChat Balance Manager, read from the environment (and `.env`)."""
 
+import os
 from pathlib import Path
 
 import environ
+
+from balancemgr.email_settings import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -27,6 +30,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "balancemgr.apps.BalanceManagerConfig",
     "balances",
     "audit",
@@ -114,8 +119,9 @@ STORAGES = {
     },
 }
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="balancemgr@localhost")
+# EMAIL_URL, or the old Balance Manager's SMTP_HOST/PORT/USER/PASS/FROM, or EMAIL_BACKEND (e.g. an
+# anymail backend) with ANYMAIL_* settings; contradicting settings stop the start with a clear error.
+vars().update(email_settings(os.environ))
 
 # Credit amounts (1,000,000 credits = 1 USD).
 TOPUP_PRESETS_CREDITS = env.list(
@@ -124,6 +130,32 @@ TOPUP_PRESETS_CREDITS = env.list(
 MAX_CREDIT_AMOUNT = env.int("MAX_CREDIT_AMOUNT", default=1_000_000_000)
 BULK_CONFIRM_THRESHOLD = env.int("BULK_CONFIRM_THRESHOLD", default=100)
 LEDGER_BATCH_SIZE = env.int("LEDGER_BATCH_SIZE", default=2000)
+# A runner holds a batch this long between renewals; a killed runner's batch resumes after it.
+LEDGER_LEASE_SECONDS = env.int("LEDGER_LEASE_SECONDS", default=60)
+# Admin actions and imports reaching this many users run in the worker, not in the request.
+BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
+
+# django-tasks (the backport of Django 6's tasks) with its database backend: the worker is
+# `manage.py ledger_worker`, and the queue lives in this tool's own database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Credit requests (requests_app). The WEBHOOK_* and NOTIFY_TO names are the old Balance Manager's,
+# so an operator's existing .env keeps working.
+WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")
+WEBHOOK_BASE_URL = env("WEBHOOK_BASE_URL", default="")
+WEBHOOK_TTL_HOURS = env.int("WEBHOOK_TTL_HOURS", default=72)
+NOTIFY_TO = env.list("NOTIFY_TO", default=[])
+APPROVAL_LINKS_REQUIRE_LOGIN = env.bool("APPROVAL_LINKS_REQUIRE_LOGIN", default=False)
+REQUEST_REFERENCE_LABEL = env("REQUEST_REFERENCE_LABEL", default="Reference")
+REQUEST_REFERENCE_REQUIRED = env.bool("REQUEST_REFERENCE_REQUIRED", default=False)
+REQUEST_APPROVE_PRESETS_CREDITS = env.list(
+    "REQUEST_APPROVE_PRESETS_CREDITS", cast=int, default=[5_000_000, 10_000_000, 20_000_000]
+)
+REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
+REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
+REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
+# Use the reverse proxy's X-Forwarded-For for the client address (balancemgr.client_ip).
+TRUST_PROXY = env.bool("TRUST_PROXY", default=False)
 
 LOGGING = {
     "version": 1,

@@ -7,13 +7,21 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.admin_actions import CreditActionsMixin
-from balances.admin_filters import BalanceDocumentFilter, CreditsBelowFilter, CreditsFilter, RoleFilter
-from balances.credits import format_credits_and_usd
+from balances.admin_filters import (
+    AutoRefillFilter,
+    BalanceDocumentFilter,
+    CreditsBelowFilter,
+    CreditsFilter,
+    RoleFilter,
+    effective_only,
+)
+from balances.credits import format_credits, format_credits_and_usd
+from balances.forms import RefillForm
 from balances.history import user_history_context
 from balances.ledger import Target, targets_for_user_ids
 from balances.models import Balance, LibreChatUser, Transaction
 from balances.queries import earliest_balances, search_user_ids
-from balances.resources import BalanceExportResource
+from balances.resources import BalanceExportResource, UserExportResource
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (
@@ -51,15 +59,19 @@ class UserChangeList(ChangeList):
 class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
-    list_display = ["user_name", "user_email", "user_role", "credits", "refill", "last_refill", "user_created"]
-    list_display_links = ["user_email"]
-    list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, "auto_refill_enabled"]
+    # Few, dense columns so that at 390 px the user and the credits are what shows first.
+    list_display = ["user_column", "credits", "refill", "user_role", "user_created"]
+    list_display_links = ["user_column"]
+    list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, AutoRefillFilter]
+    # Counting every filter choice would join users per choice: minutes on a few hundred users.
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
     search_help_text = "Any part of a name, username or email."
     ordering = ["-token_credits"]
     list_select_related = False
     show_full_result_count = False
     change_form_template = "admin/balances/balance/change_form.html"
+    form = RefillForm
     import_export_change_list_template = "admin/balances/balance/change_list.html"
     readonly_fields = ["user_link", "credits", "last_refill"]
     fieldsets = [
@@ -77,7 +89,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         return queryset.filter(user_id__in=search_user_ids(term)), False
 
     def get_export_queryset(self, request):
-        return super().get_export_queryset(request).select_related("user")
+        return effective_only(super().get_export_queryset(request)).select_related("user")
 
     def targets_for(self, queryset):
         user_ids = queryset.values_list("user_id", flat=True).iterator(chunk_size=2000)
@@ -98,23 +110,23 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         balance = self.get_object(request, object_id)
         context = user_history_context(balance.user_id if balance else None)
+        if balance and balance.user_id:
+            context["librechat_user_id"] = str(balance.user_id)
         return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
 
-    @admin.display(description="name")
-    def user_name(self, balance):
-        return balance.user.name if balance.user else "(deleted user)"
-
-    @admin.display(description="email", ordering="user__email")
-    def user_email(self, balance):
-        return balance.user.email if balance.user else str(balance.user_id)
+    @admin.display(description="user", ordering="user__email")
+    def user_column(self, balance):
+        if balance.user is None:
+            return f"(deleted user {balance.user_id})"
+        return format_html('{}<br><span class="quiet">{}</span>', balance.user.email, balance.user.name or "")
 
     @admin.display(description="role")
     def user_role(self, balance):
         return balance.user.role if balance.user else ""
 
-    @admin.display(description="created", ordering="user__created_at")
+    @admin.display(description="user since", ordering="user__created_at")
     def user_created(self, balance):
-        return balance.user.created_at if balance.user else None
+        return balance.user.created_at.date() if balance.user and balance.user.created_at else None
 
     @admin.display(description="credits", ordering="token_credits")
     def credits(self, balance):
@@ -136,14 +148,18 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LibreChatUser)
-class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmin):
+class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [UserExportResource]
+    formats = [CSV, XLSX]
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
     list_filter = [BalanceDocumentFilter, RoleFilter, "provider"]
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ["email", "name", "username"]
     search_help_text = "Any part of a name, username or email."
     ordering = ["email"]
     show_full_result_count = False
     change_form_template = "admin/balances/librechatuser/change_form.html"
+    import_export_change_list_template = "admin/balances/librechatuser/change_list.html"
     fields = ["email", "name", "username", "role", "provider", "email_verified", "tenant_id", "created_at"]
 
     def get_changelist(self, request, **kwargs):
@@ -156,6 +172,8 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmi
     def change_view(self, request, object_id, form_url="", extra_context=None):
         user = self.get_object(request, object_id)
         context = user_history_context(user.pk if user else None)
+        if user:
+            context["librechat_user_id"] = str(user.pk)
         if user:
             balances = list(Balance.objects.filter(user_id=user.pk).order_by("id"))
             context.update({"balance": balances[0] if balances else None, "duplicate_balances": balances[1:]})
@@ -170,9 +188,22 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, admin.ModelAdmi
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "token_value", "usd"]
+    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
     list_filter = ["token_type", "context"]
+    show_facets = admin.ShowFacets.NEVER
+    search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
+    search_help_text = "Any part of the user's name, username or email."
     raw_id_fields = ["user"]
     list_select_related = ["user"]
     show_full_result_count = False
     ordering = ["-id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(user_id__in=search_user_ids(term)), False
+
+    @admin.display(description="credits", ordering="token_value")
+    def credits(self, row):
+        return format_credits(row.token_value)

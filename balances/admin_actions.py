@@ -1,21 +1,43 @@
 """The top-up and set actions shared by the balances and the users changelists.
 
 Each runs in three posts to the changelist, as Django's own delete action does: choose the
-amount, review the plan (how many users, the total change), then apply through the ledger.
+amount, review the plan (who, how much, the total), then apply through the ledger. The review
+page carries a signed token of exactly what was reviewed; apply refuses anything else.
+Batches of BACKGROUND_BATCH_MIN_USERS or more go to the worker and the batch page shows progress.
 """
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 
+from bson import ObjectId
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core import signing
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from audit.models import ChangeBatch
 from balances.credits import format_credits_and_usd
 from balances.forms import CreditChangeForm
-from balances.ledger import Kind, LedgerError, Target, apply_batch, open_batch, planned_delta
+from balances.ledger import (
+    BatchOutcome,
+    Kind,
+    LedgerError,
+    Target,
+    open_batch,
+    planned_changes,
+    planned_delta,
+    run_batch,
+)
+from balances.tasks import queue_batch
+
+REVIEW_SALT = "balances.admin_actions.review"
+REVIEW_MAX_AGE_SECONDS = 3600
+PLAN_USERS_SHOWN = 20
 
 
 class CreditActionsMixin:
@@ -29,6 +51,13 @@ class CreditActionsMixin:
     def has_change_credits_permission(self, request) -> bool:
         return request.user.has_perm("balances.change_credits")
 
+    def response_action(self, request, queryset):
+        # A tampered selection would otherwise reach MongoDB as an invalid ObjectId (a 500).
+        if not all(ObjectId.is_valid(pk) for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(request, "The selection holds an id that is not a LibreChat id.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
     @admin.action(description="Top up selected users", permissions=["change_credits"])
     def top_up(self, request, queryset):
         return change_credits(self, request, queryset, Kind.ADD)
@@ -38,12 +67,22 @@ class CreditActionsMixin:
         return change_credits(self, request, queryset, Kind.SET)
 
 
+def selects_all_matching(request) -> bool:
+    """Whether the post means every row matching the filter, read exactly as Django's admin reads it."""
+    field = helpers.ActionForm.base_fields["select_across"]
+    return bool(field.clean(field.to_python(request.POST.get("select_across"))))
+
+
+def may_change_all_matching(request, kind: str) -> bool:
+    """Setting every matching user's balance is for superusers; top-ups of all matching are for operators."""
+    return kind != Kind.SET or request.user.is_superuser
+
+
 def change_credits(model_admin, request, queryset, kind: str):
-    step = request.POST.get("step")
-    select_across = request.POST.get("select_across") == "1"
-    if kind == Kind.SET and select_across and not request.user.is_superuser:
-        model_admin.message_user(request, "Only superusers may set the balance of all users.", messages.ERROR)
+    if selects_all_matching(request) and not may_change_all_matching(request, kind):
+        model_admin.message_user(request, "Only superusers may set the balance of all matching users.", messages.ERROR)
         return None
+    step = request.POST.get("step")
     if step is None:
         form = CreditChangeForm(kind=kind, initial={"batch_id": uuid.uuid4().hex})
         return render_step(model_admin, request, queryset, form, kind, "choose")
@@ -54,51 +93,115 @@ def change_credits(model_admin, request, queryset, kind: str):
     if not targets:
         model_admin.message_user(request, "No LibreChat users are selected.", messages.WARNING)
         return None
-    amount = form.cleaned_data["amount_credits"]
-    needs_typed_count = len(targets) > settings.BULK_CONFIRM_THRESHOLD
-    typed_count_ok = not needs_typed_count or form.cleaned_data.get("confirm_count") == len(targets)
-    if step != "apply" or not typed_count_ok:
-        if step == "apply":
+    reviewed = reviewed_change(kind, form.cleaned_data, targets)
+    if step == "apply":
+        problem = review_mismatch(request.POST.get("review_token", ""), reviewed)
+        if problem:
+            messages.error(request, problem)
+        elif len(targets) > settings.BULK_CONFIRM_THRESHOLD and form.cleaned_data["confirm_count"] != str(len(targets)):
             form.add_error("confirm_count", f"Type {len(targets)} to confirm.")
-        user_count, delta_credits = planned_delta(kind, ((target.user_id, amount) for target in targets))
-        plan = {"user_count": user_count, "delta_credits": delta_credits}
-        return render_step(model_admin, request, queryset, form, kind, "review", plan, needs_typed_count)
+        else:
+            return apply_reviewed(model_admin, request, form, kind, targets)
+    user_count, delta_credits = planned_delta(kind, ((target.user_id, reviewed["amount"]) for target in targets))
+    plan = {
+        "user_count": user_count,
+        "delta_credits": delta_credits,
+        "targets": targets,
+        "first_changes": planned_changes(kind, reviewed["amount"], targets[:PLAN_USERS_SHOWN]),
+        "more_count": max(0, len(targets) - PLAN_USERS_SHOWN),
+    }
+    token = signing.dumps(reviewed, salt=REVIEW_SALT)
+    return render_step(model_admin, request, queryset, form, kind, "review", plan, token)
+
+
+def reviewed_change(kind: str, cleaned_data: dict, targets: list[Target]) -> dict:
+    """Everything apply must match: the kind, amount, reason, batch id and the exact users."""
+    user_ids = "\n".join(sorted(str(target.user_id) for target in targets))
+    return {
+        "kind": kind,
+        "amount": cleaned_data["amount_credits"],
+        "reason": cleaned_data["reason"],
+        "batch_id": cleaned_data["batch_id"],
+        "users": hashlib.sha256(user_ids.encode()).hexdigest(),
+    }
+
+
+def review_mismatch(token: str, reviewed: dict) -> str | None:
+    """None when the token vouches for exactly this change; otherwise why it must be reviewed again."""
+    try:
+        signed = signing.loads(token, salt=REVIEW_SALT, max_age=REVIEW_MAX_AGE_SECONDS)
+    except signing.SignatureExpired:
+        return "The review is more than an hour old: check the plan again, then apply."
+    except signing.BadSignature:
+        return "This change was not reviewed: check the plan, then apply."
+    if signed != reviewed:
+        return "The change or the selected users differ from what was reviewed: check the new plan, then apply."
+    return None
+
+
+def apply_reviewed(model_admin, request, form, kind: str, targets: list[Target]):
     try:
         batch = open_batch(
             kind=kind,
-            amount_credits=amount,
+            amount_credits=form.cleaned_data["amount_credits"],
             source=ChangeBatch.Source.ADMIN,
             actor=request.user.get_username(),
             reason=form.cleaned_data["reason"],
             batch_id=form.cleaned_data["batch_id"],
+            targets=targets,
         )
     except LedgerError as exc:
         model_admin.message_user(request, str(exc), messages.ERROR)
         return None
-    outcome = apply_batch(batch, targets)
-    report_outcome(model_admin, request, outcome)
+    if len(targets) >= settings.BACKGROUND_BATCH_MIN_USERS:
+        if not batch.in_background:
+            queue_batch(batch)
+        messages.info(request, format_html("{} queued: {}.", users(len(targets)), batch_link(batch)))
+        return HttpResponseRedirect(reverse("admin:audit_changebatch_change", args=[batch.pk]))
+    report_outcome(model_admin, request, run_batch(batch, retry_failed=True))
     return None
 
 
-def report_outcome(model_admin, request, outcome) -> None:
+def report_outcome(model_admin, request, outcome: BatchOutcome) -> None:
+    link = batch_link(outcome.batch)
+    if outcome.busy:
+        model_admin.message_user(
+            request, format_html("This change is being applied right now: see {}.", link), messages.INFO
+        )
+        return
     verb = "Added" if outcome.batch.kind == Kind.ADD else "Changed"
     if outcome.applied_count:
-        model_admin.message_user(
-            request,
-            f"{verb} {format_credits_and_usd(outcome.delta_credits, ' credits')} "
-            f"for {outcome.applied_count} users (batch {outcome.batch.batch_id}).",
-            messages.SUCCESS,
-        )
+        total = format_credits_and_usd(outcome.delta_credits, " credits")
+        message = format_html("{} {} for {} ({}).", verb, total, users(outcome.applied_count), link)
+        model_admin.message_user(request, message, messages.SUCCESS)
     if outcome.already_applied_count:
         model_admin.message_user(
-            request, f"{outcome.already_applied_count} users already had this change; not applied again.", messages.INFO
+            request,
+            f"{users(outcome.already_applied_count)} already had this change; not applied again.",
+            messages.INFO,
         )
-    for problem in outcome.failed + outcome.needs_review:
+    for problem in outcome.problems:
         model_admin.message_user(request, f"Not applied to {problem.email}: {problem.error}", messages.ERROR)
+    if outcome.stopped_reason:
+        model_admin.message_user(
+            request,
+            format_html("Stopped: {} The rest is applied when {} resumes.", outcome.stopped_reason, link),
+            messages.ERROR,
+        )
 
 
-def render_step(model_admin, request, queryset, form, kind, step, plan=None, needs_typed_count=False):
+def batch_link(batch: ChangeBatch) -> str:
+    url = reverse("admin:audit_changebatch_change", args=[batch.pk])
+    return format_html('<a href="{}">batch {}</a>', url, batch.batch_id)
+
+
+def users(count: int) -> str:
+    return f"{count:,} user{'' if count == 1 else 's'}"
+
+
+def render_step(model_admin, request, queryset, form, kind, step, plan=None, review_token=""):
     opts = model_admin.model._meta
+    targets = (plan or {}).get("targets", [])
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Top up balances" if kind == Kind.ADD else "Set balances",
@@ -107,11 +210,15 @@ def render_step(model_admin, request, queryset, form, kind, step, plan=None, nee
         "kind": kind,
         "step": step,
         "plan": plan,
-        "needs_typed_count": needs_typed_count,
+        "review_token": review_token,
+        "needs_typed_count": len(targets) > settings.BULK_CONFIRM_THRESHOLD,
         "action": request.POST.get("action"),
         "select_across": request.POST.get("select_across", "0"),
+        "selects_all_matching": selects_all_matching(request),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "selection_count": queryset.count(),
+        "selection_count": len(targets) if plan else queryset.count(),
         "format_delta": plan and format_credits_and_usd(plan["delta_credits"], " credits"),
+        "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        + (f"?{request.GET.urlencode()}" if request.GET else ""),
     }
     return TemplateResponse(request, "admin/balances/change_credits.html", context)

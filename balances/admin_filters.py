@@ -3,9 +3,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from balances.credits import format_credits
+from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
 from balances.models import LibreChatUser
-from balances.queries import user_ids_with_balance
+from balances.queries import duplicate_balance_ids, user_ids_with_balance
 
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
@@ -19,12 +19,19 @@ class CreditsFilter(admin.SimpleListFilter):
         return [("zero", "zero"), *below]
 
     def queryset(self, request, queryset):
-        value = self.value() or ""
+        value = self.value()
+        if not value:
+            return queryset
+        queryset = effective_only(queryset)
         if value == "zero":
             return queryset.filter(token_credits__lte=0)
-        if value.startswith("below_") and value.removeprefix("below_").isdigit():
-            return queryset.filter(token_credits__lt=int(value.removeprefix("below_")))
-        return queryset
+        threshold = (
+            valid_threshold(request, value.removeprefix("below_"), "Credits") if value.startswith("below_") else None
+        )
+        if threshold is None:
+            messages.error(request, f"Credits: {value!r} is not one of this filter's choices; no rows are shown.")
+            return queryset.none()
+        return queryset.filter(token_credits__lt=threshold)
 
 
 class CreditsBelowFilter(admin.SimpleListFilter):
@@ -48,14 +55,41 @@ class CreditsBelowFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        from balances.ledger import clean_amount
+        threshold = valid_threshold(request, self.value(), "Credits below")
+        # An invalid threshold matches nothing: showing every row would let "select all" reach everyone.
+        return queryset.none() if threshold is None else effective_only(queryset).filter(token_credits__lt=threshold)
 
-        try:
-            threshold = clean_amount(self.value(), "set")
-        except ValidationError as exc:
-            messages.error(request, f"Credits below: {exc.messages[0]}")
-            return queryset
-        return queryset.filter(token_credits__lt=threshold)
+
+class AutoRefillFilter(admin.SimpleListFilter):
+    """LibreChat treats a missing `autoRefillEnabled` as off, and so does this filter."""
+
+    title = "auto-refill"
+    parameter_name = "auto_refill"
+
+    def lookups(self, request, model_admin):
+        return [("on", "on"), ("off", "off")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "on":
+            return effective_only(queryset).filter(auto_refill_enabled=True)
+        if self.value() == "off":
+            return effective_only(queryset).exclude(auto_refill_enabled=True)
+        return queryset
+
+
+def effective_only(queryset):
+    """Only the balance documents LibreChat uses: a user's duplicate documents never match a filter."""
+    duplicates = duplicate_balance_ids()
+    return queryset.exclude(id__in=duplicates) if duplicates else queryset
+
+
+def valid_threshold(request, text: str, label: str) -> int | None:
+    """A credit threshold from the URL, or None after telling the person what is wrong with it."""
+    try:
+        return parse_credits(text, maximum_credits=LARGEST_THRESHOLD_CREDITS)
+    except ValidationError as exc:
+        messages.error(request, f"{label}: {exc.messages[0]} No rows are shown.")
+        return None
 
 
 class RoleFilter(admin.SimpleListFilter):

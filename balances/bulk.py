@@ -5,6 +5,7 @@ from pathlib import Path
 
 from balancemgr.mongo import librechat_db
 from balances.credit_rows import read_credit_csv
+from balances.documents import credits_number
 from balances.ledger import Target, targets_for_emails, targets_for_user_ids
 from balances.queries import earliest_balances
 
@@ -16,7 +17,7 @@ def targets_below(threshold_credits: int) -> list[Target]:
     below = [
         user_id
         for user_id in candidates
-        if isinstance(credits := balances.get(user_id, {}).get("tokenCredits"), int | float)
+        if (credits := credits_number(balances.get(user_id, {}).get("tokenCredits"))) is not None
         and credits < threshold_credits
     ]
     return list(targets_for_user_ids(below))

@@ -1,9 +1,11 @@
 """What the balance commands share: who is acting, prompts, exit codes and streamed output."""
 
+import argparse
 import csv
 import getpass
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
@@ -11,8 +13,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import ChangeBatch
-from balances.credits import format_credits, format_credits_and_usd
+from balancemgr.middleware import connection_failure_behind
+from balancemgr.mongo import describe_mongo_error
+from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, format_credits_and_usd, parse_credits
 from balances.ledger import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
+from balances.spreadsheet import escape_formula
 
 # Exit codes, documented in each command's help and in the README.
 EXIT_BAD_INPUT = 1
@@ -26,6 +31,14 @@ def os_actor() -> str:
         return f"{getpass.getuser()} (cli)"
     except (KeyError, OSError):
         return "unknown (cli)"
+
+
+def credits_threshold(text: str) -> int:
+    """An argparse type for --below/--above: the strict credit parser, up to 2**53 (a filter grants nothing)."""
+    try:
+        return parse_credits(text, maximum_credits=LARGEST_THRESHOLD_CREDITS)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.messages[0]) from exc
 
 
 def bad_input(message: str) -> CommandError:
@@ -62,7 +75,25 @@ def one_target(email: str) -> Target:
     return targets[0]
 
 
-class SingleChangeCommand(BaseCommand):
+class LibreChatCommand(BaseCommand):
+    """A command that uses LibreChat's MongoDB: an outage is one line and exit 1, not a traceback.
+
+    Partly applied batches report themselves (exit 2) before this is reached.
+    """
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except Exception as exc:
+            failure = connection_failure_behind(exc)
+            if failure is None:
+                raise
+            raise CommandError(
+                f"{describe_mongo_error(failure)}. Nothing was changed.", returncode=EXIT_BAD_INPUT
+            ) from exc
+
+
+class SingleChangeCommand(LibreChatCommand):
     """add_balance and set_balance: one user, through the ledger, printing before, delta and after."""
 
     kind: str
@@ -72,12 +103,17 @@ class SingleChangeCommand(BaseCommand):
         parser.add_argument("email", nargs="?", help="The user's email.")
         parser.add_argument("amount", nargs="?", help=self.amount_help)
         parser.add_argument("--reason", default="", help="Why, for the audit history.")
+        parser.add_argument(
+            "--batch-id", help="Name the change; running the same command with the same id never applies twice."
+        )
 
-    def handle(self, *args, email, amount, reason, **options):
-        change_one_from_command(self, self.kind, email, amount, reason)
+    def handle(self, *args, email, amount, reason, batch_id, **options):
+        change_one_from_command(self, self.kind, email, amount, reason, batch_id)
 
 
-def change_one_from_command(command, kind: str, email: str | None, amount: str | None, reason: str) -> None:
+def change_one_from_command(
+    command, kind: str, email: str | None, amount: str | None, reason: str, batch_id: str | None
+) -> None:
     email = ask_if_missing(email, "Email")
     amount = ask_if_missing(amount, "Amount (credits)")
     try:
@@ -85,6 +121,9 @@ def change_one_from_command(command, kind: str, email: str | None, amount: str |
     except ValidationError as exc:
         raise bad_input(exc.messages[0]) from exc
     target = one_target(email)
+    # Chosen before anything is written and printed first, so a lost reply can be retried safely.
+    batch_id = batch_id or uuid.uuid4().hex
+    command.stdout.write(f"Batch {batch_id} (run again with --batch-id {batch_id} to retry safely).")
     try:
         change = change_one(
             target,
@@ -93,9 +132,10 @@ def change_one_from_command(command, kind: str, email: str | None, amount: str |
             source=ChangeBatch.Source.CLI,
             actor=os_actor(),
             reason=reason,
+            batch_id=batch_id,
         )
     except LedgerError as exc:
-        raise CommandError(str(exc), returncode=EXIT_PARTIAL) from exc
+        raise CommandError(str(exc), returncode=EXIT_BAD_INPUT) from exc
     before = "no balance" if change.before_credits is None else format_credits(change.before_credits)
     command.stdout.write(
         f"{target.email}: before {before}, delta {format_credits(change.delta_credits)}, "
@@ -104,23 +144,39 @@ def change_one_from_command(command, kind: str, email: str | None, amount: str |
 
 
 def report_batch(command, outcome: BatchOutcome) -> None:
-    """Print what a batch did; a partial failure lists what was not applied and exits 2."""
+    """Print what a batch did; anything not applied is listed, and the exit code is 2 (1 if nothing was)."""
+    batch_id = outcome.batch.batch_id
+    if outcome.busy:
+        raise CommandError(
+            f"Batch {batch_id} is being applied by another process ({outcome.already_applied_count} users done "
+            "so far); run the same command again later to finish or check it.",
+            returncode=EXIT_PARTIAL,
+        )
     total = format_credits_and_usd(outcome.delta_credits, " credits")
     command.stdout.write(
-        f"Applied to {outcome.applied_count} users, total change {total}; "
-        f"{outcome.already_applied_count} already had this batch."
+        f"Applied to {users(outcome.applied_count)}, total change {total}; "
+        f"{users(outcome.already_applied_count)} already had this batch."
     )
     if outcome.complete:
         return
-    problems = outcome.failed + outcome.needs_review
-    for change in problems:
-        command.stderr.write(f"NOT APPLIED {change.email}: {change.get_status_display()}: {change.error}")
-    if problems:
-        raise CommandError(
-            f"{len(problems)} users were not changed. Fix the cause and re-run with --batch-id "
-            f"{outcome.batch.batch_id} to apply only what is missing.",
-            returncode=EXIT_PARTIAL,
-        )
+    for change in outcome.problems:
+        state = "not applied yet" if change.status == "pending" else change.get_status_display()
+        command.stderr.write(f"NOT APPLIED {change.email}: {state}: {change.error}")
+    not_applied = outcome.failed_count + outcome.pending_count + outcome.review_count
+    if not_applied > len(outcome.problems):
+        command.stderr.write(f"NOT APPLIED ... and {not_applied - len(outcome.problems)} more users.")
+    if outcome.stopped_reason:
+        command.stderr.write(f"Stopped: {outcome.stopped_reason}")
+    anything_applied = outcome.applied_count or outcome.already_applied_count
+    raise CommandError(
+        f"{users(not_applied)} not changed. Fix the cause and re-run with --batch-id {batch_id} "
+        "to apply only what is missing.",
+        returncode=EXIT_PARTIAL if anything_applied else EXIT_BAD_INPUT,
+    )
+
+
+def users(count: int) -> str:
+    return f"{count} user{'' if count == 1 else 's'}"
 
 
 def progress_printer(total: int, stream=None) -> Callable[[int], None] | None:
@@ -153,7 +209,7 @@ def _write_csv(stream, rows: Iterable[dict], columns: list[str]) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow({key: _plain(row.get(key)) for key in columns})
+        writer.writerow({key: escape_formula(_plain(row.get(key))) for key in columns})
         count += 1
     return count
 

@@ -38,9 +38,12 @@ def known_user_ids(emails: Iterable[str]) -> dict[str, ObjectId]:
 def read_credit_csv(stream: TextIO, mode: str) -> tuple[list[Target], list[str]]:
     """(targets, errors as `line N: ...`); any error means the file must not be applied."""
     reader = csv.DictReader(stream)
-    if not reader.fieldnames or not {"email", "amount"} <= {name.strip() for name in reader.fieldnames}:
-        return [], ["The file needs a header with the columns email and amount (reason is optional)."]
-    rows = [{key.strip(): value for key, value in row.items() if key} for row in reader]
+    try:
+        if not reader.fieldnames or not {"email", "amount"} <= {name.strip() for name in reader.fieldnames}:
+            return [], ["The file needs a header with the columns email and amount (reason is optional)."]
+        rows = [{key.strip(): value for key, value in row.items() if key} for row in reader]
+    except csv.Error as exc:  # a field over the csv module's size limit, a stray carriage return
+        return [], [f"The file is not valid CSV (line {reader.line_num}): {exc}"]
     if not rows:
         return [], ["The file has no rows."]
     user_ids = known_user_ids(row.get("email") for row in rows)

@@ -4,9 +4,10 @@ The ledger, the demo seeder and the tests all build LibreChat documents here, so
 write always looks like what LibreChat itself writes (see shared/librechat.md).
 """
 
+import math
 from datetime import datetime
 
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 from django.utils import timezone
 
 
@@ -96,3 +97,17 @@ def balance(user_id: ObjectId, token_credits: float, *, balance_id: ObjectId | N
         **refill,
         "__v": 0,
     }
+
+
+def credits_number(value: object) -> float | None:
+    """A stored `tokenCredits` as a float, or None when it is not a usable number.
+
+    LibreChat writes plain numbers, but older scripts and hand edits leave strings, Decimal128,
+    NaN or Infinity behind; none of those may be changed by arithmetic.
+    """
+    if isinstance(value, Decimal128):
+        value = value.to_decimal()
+        return float(value) if value.is_finite() else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -1,9 +1,11 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from balances.credits import format_credits_and_usd
 from balances.ledger import Kind, clean_amount
+from balances.models import Balance
 
 CUSTOM = "custom"
 
@@ -16,7 +18,8 @@ class CreditChangeForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
     # Fixed when the form is first shown, so a double submit or a retry applies once.
     batch_id = forms.CharField(widget=forms.HiddenInput)
-    confirm_count = forms.IntegerField(
+    # Text, not a number field: letters typed here must fail on the review page, not the whole form.
+    confirm_count = forms.CharField(
         label="Type the number of users to confirm", required=False, widget=forms.TextInput(attrs={"size": 8})
     )
 
@@ -34,9 +37,37 @@ class CreditChangeForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         preset = cleaned.get("preset", CUSTOM)
-        raw_amount = cleaned.get("amount") if preset in (CUSTOM, "") else preset
+        typed = (cleaned.get("amount") or "").strip()
+        if preset not in (CUSTOM, "") and typed:
+            # Without JavaScript a typed amount leaves the preset selected: never guess which one was meant.
+            self.add_error("amount", 'Choose "custom amount" to use the typed amount, or clear it to use the preset.')
+            return cleaned
+        raw_amount = typed if preset in (CUSTOM, "") else preset
         try:
             cleaned["amount_credits"] = clean_amount(raw_amount or "", self.kind)
         except ValidationError as exc:
             self.add_error("amount", exc)
+        return cleaned
+
+
+class RefillForm(forms.ModelForm):
+    """LibreChat's per-user auto-refill settings, checked the way LibreChat will use them."""
+
+    class Meta:
+        model = Balance
+        fields = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refill_interval_value"].min_value = 1
+        self.fields["refill_interval_value"].validators.append(MinValueValidator(1))
+        self.fields["refill_amount"].validators.append(MaxValueValidator(settings.MAX_CREDIT_AMOUNT))
+        self.fields["refill_amount"].help_text = f"Credits added each time, at most {settings.MAX_CREDIT_AMOUNT:,}."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("auto_refill_enabled"):
+            for name in ("refill_interval_value", "refill_interval_unit", "refill_amount"):
+                if cleaned.get(name) in (None, "") and name not in self.errors:
+                    self.add_error(name, "Required while auto-refill is on: LibreChat cannot refill without it.")
         return cleaned

@@ -6,7 +6,8 @@ from itertools import islice
 from bson import ObjectId
 
 from balancemgr.mongo import librechat_db
-from balances.credits import usd_from_credits
+from balances.credits import format_credits, usd_from_credits
+from balances.documents import credits_number
 from balances.queries import Activity, earliest_balances, spending_by_user, user_ids_with_balance
 
 COLUMNS = ["email", "name", "role", "credits", "usd", "last_transaction", "tokens_used"]
@@ -50,7 +51,8 @@ def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> It
             continue
         if no_balance != (user_id not in balances):
             continue
-        credits = balances.get(user_id, {}).get("tokenCredits")
+        stored = balances.get(user_id, {}).get("tokenCredits")
+        credits = credits_number(stored)
         if not no_balance and not _within(credits, below, above):
             continue
         spent = activity.get(user_id, Activity())
@@ -58,15 +60,19 @@ def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> It
             "email": user.get("email"),
             "name": user.get("name"),
             "role": user.get("role"),
-            "credits": None if credits is None else round(credits),
+            "credits": format_credits(stored) if credits is None and stored is not None else _rounded(credits),
             "usd": None if credits is None else str(usd_from_credits(credits)),
             "last_transaction": spent.last_transaction_at,
             "tokens_used": spent.tokens_used,
         }
 
 
-def _within(credits, below: int | None, above: int | None) -> bool:
-    if not isinstance(credits, int | float):
+def _rounded(credits: float | None) -> int | None:
+    return None if credits is None else round(credits)
+
+
+def _within(credits: float | None, below: int | None, above: int | None) -> bool:
+    if credits is None:
         return below is None and above is None
     return (below is None or credits < below) and (above is None or credits > above)
 

@@ -74,7 +74,9 @@ class Balance(models.Model):
         permissions = [("change_credits", "Can top up and set LibreChat balances")]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {format_credits(self.token_credits)} credits"
+        if self.user is None:
+            return f"Balance of a deleted user ({self.user_id})"
+        return f"{self.user.name or self.user.username or 'Balance'} <{self.user.email}>"
 
     @property
     def usd(self) -> str:

@@ -1,9 +1,11 @@
 """The numbers on the admin index: how much credit is out there and who is running low."""
 
+import math
 from dataclasses import dataclass
 
 from balancemgr.mongo import librechat_db
 from balances.credits import format_usd
+from balances.documents import credits_number
 
 LOW_BALANCE_CREDITS = 1_000_000
 
@@ -30,7 +32,8 @@ class BalanceOverview:
 def balance_overview() -> BalanceOverview:
     """Four queries whatever the install's size: a user count, one group, a user count and a median."""
     database = librechat_db()
-    numeric = {"tokenCredits": {"$type": "number"}}
+    # Numbers only (Decimal128 included); NaN and Infinity would poison every sum.
+    numeric = {"tokenCredits": {"$type": "number", "$nin": [math.nan, math.inf, -math.inf]}}
     totals = next(
         database.balances.aggregate(
             [
@@ -54,13 +57,14 @@ def balance_overview() -> BalanceOverview:
     median = 0.0
     if totals["documents"]:
         middle = database.balances.find(numeric, {"tokenCredits": 1}).sort("tokenCredits", 1)
-        median = next(middle.skip(totals["documents"] // 2).limit(1))["tokenCredits"]
+        median = credits_number(next(middle.skip(totals["documents"] // 2).limit(1))["tokenCredits"]) or 0.0
+    outstanding_credits = credits_number(totals["credits"]) or 0.0
     return BalanceOverview(
         total_users=database.users.count_documents({}),
         users_with_balance=users_with_balance,
         users_at_zero=totals["zero"],
         users_below_1m=totals["low"],
-        average_credits=totals["credits"] / totals["documents"] if totals["documents"] else 0.0,
+        average_credits=outstanding_credits / totals["documents"] if totals["documents"] else 0.0,
         median_credits=median,
-        outstanding_credits=totals["credits"],
+        outstanding_credits=outstanding_credits,
     )

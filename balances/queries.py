@@ -28,6 +28,18 @@ def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
     return balances
 
 
+def duplicate_balance_ids() -> list[ObjectId]:
+    """Ids of the balance documents LibreChat ignores: every one of a user's documents but the earliest.
+
+    Older installs hold duplicates; filters and plans must judge each user by the earliest only.
+    """
+    pipeline = [
+        {"$group": {"_id": "$user", "ids": {"$push": "$_id"}, "count": {"$sum": 1}}},
+        {"$match": {"count": {"$gt": 1}}},
+    ]
+    return [balance_id for row in librechat_db().balances.aggregate(pipeline) for balance_id in sorted(row["ids"])[1:]]
+
+
 def user_ids_with_balance() -> set[ObjectId]:
     """Every user that has at least one balance document (one `distinct` on the `user` index)."""
     return set(librechat_db().balances.distinct("user"))

@@ -1,16 +1,29 @@
 """django-import-export resources: the balance export and the CSV top-up import."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from audit.models import ImportRow
 from balances.credit_rows import check_credit_row, known_user_ids
-from balances.credits import format_usd
+from balances.credits import format_credits, format_credits_and_usd, usd_from_credits
+from balances.documents import credits_number
 from balances.ledger import Kind
-from balances.models import Balance
+from balances.ledger.plans import chunks
+from balances.models import Balance, LibreChatUser
+from balances.queries import earliest_balances
+from balances.spreadsheet import escape_formula
 
 
-class BalanceExportResource(resources.ModelResource):
+class SpreadsheetSafeResource(resources.ModelResource):
+    """Every exported text cell escaped, so a user-chosen name never runs as a formula (CSV or XLSX)."""
+
+    def export_field(self, field, instance, **kwargs):
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+
+class BalanceExportResource(SpreadsheetSafeResource):
     # ObjectIds export blank through the default integer widget: declare them as text.
     id = fields.Field(attribute="id", column_name="balance_id", widget=widgets.CharWidget())
     user_id = fields.Field(attribute="user_id", column_name="user_id", widget=widgets.CharWidget())
@@ -41,15 +54,39 @@ class BalanceExportResource(resources.ModelResource):
         )
 
     def dehydrate_credits(self, balance: Balance):
-        return round(balance.token_credits or 0)
+        number = credits_number(balance.token_credits)
+        return round(number) if number is not None else format_credits(balance.token_credits)
 
-    def dehydrate_usd(self, balance: Balance) -> str:
-        return format_usd(balance.token_credits).replace("$", "")
+    def dehydrate_usd(self, balance: Balance) -> Decimal | None:
+        # A number, not text, so a spreadsheet can sum the column.
+        return None if credits_number(balance.token_credits) is None else usd_from_credits(balance.token_credits)
 
     def dehydrate_refill_every(self, balance: Balance) -> str:
         if not balance.refill_interval_value:
             return ""
         return f"{balance.refill_interval_value} {balance.refill_interval_unit or ''}".strip()
+
+
+class UserExportResource(SpreadsheetSafeResource):
+    id = fields.Field(attribute="id", column_name="user_id", widget=widgets.CharWidget())
+    credits = fields.Field(column_name="credits")
+
+    class Meta:
+        model = LibreChatUser
+        fields = export_order = ("id", "email", "name", "username", "role", "provider", "credits", "created_at")
+
+    def before_export(self, queryset, **kwargs):
+        user_ids = queryset.values_list("id", flat=True).iterator(chunk_size=2000)
+        self.credits_by_user = {
+            user_id: document.get("tokenCredits")
+            for chunk in chunks(user_ids, 2000)
+            for user_id, document in earliest_balances(chunk).items()
+        }
+
+    def dehydrate_credits(self, user: LibreChatUser):
+        credits = self.credits_by_user.get(user.pk)
+        number = credits_number(credits)
+        return round(number) if number is not None else (None if credits is None else format_credits(credits))
 
 
 class CreditImportResource(resources.ModelResource):
@@ -58,10 +95,13 @@ class CreditImportResource(resources.ModelResource):
     email = fields.Field(attribute="email", column_name="email")
     amount = fields.Field(attribute="amount_credits", column_name="amount", widget=widgets.CharWidget())
     reason = fields.Field(attribute="reason", column_name="reason", default="")
+    # Shown in the preview only: what each row will do to the balance as it stands now.
+    balance_now = fields.Field(attribute="preview_balance_now", column_name="balance now", readonly=True)
+    balance_after = fields.Field(attribute="preview_balance_after", column_name="after", readonly=True)
 
     class Meta:
         model = ImportRow
-        fields = ("email", "amount", "reason")
+        fields = ("email", "amount", "reason", "balance_now", "balance_after")
         import_id_fields = ()
         use_bulk = False
         # One ImportRow per line: never look up and overwrite a row from an earlier file.
@@ -73,6 +113,8 @@ class CreditImportResource(resources.ModelResource):
         self.batch_id = batch_id
         self.user_ids_by_email: dict[str, object] = {}
         self.seen_emails: set[str] = set()
+        self.balances: dict = {}
+        self.total_delta_credits = 0.0
 
     def get_instance(self, instance_loader, row):
         return None
@@ -81,6 +123,22 @@ class CreditImportResource(resources.ModelResource):
         if "email" not in (dataset.headers or []) or "amount" not in dataset.headers:
             raise ValidationError("The file needs the columns email and amount (reason is optional).")
         self.user_ids_by_email = known_user_ids(dataset["email"])
+        self.balances = earliest_balances(self.user_ids_by_email.values())
+
+    def after_import(self, dataset, result, **kwargs):
+        # Read by the preview template: the mode and what the whole file will change.
+        result.credit_mode = Kind(self.mode).label
+        result.credit_total = format_credits_and_usd(self.total_delta_credits, " credits")
+
+    def _stored(self, row: ImportRow):
+        user_id = self.user_ids_by_email.get(row.email)
+        return self.balances[user_id].get("tokenCredits", 0) if user_id in self.balances else None
+
+    def _after(self, row: ImportRow) -> float | None:
+        current = credits_number(self._stored(row) or 0)
+        if current is None or not isinstance(row.amount_credits, int):
+            return None
+        return current + row.amount_credits if self.mode == Kind.ADD else row.amount_credits
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
@@ -91,3 +149,8 @@ class CreditImportResource(resources.ModelResource):
         instance.reason = instance.reason or ""
         if errors:
             raise ValidationError(errors)
+        after = self._after(instance)
+        instance.preview_balance_now = format_credits(self._stored(instance))
+        instance.preview_balance_after = "" if after is None else format_credits(after)
+        if after is not None:
+            self.total_delta_credits += after - (credits_number(self._stored(instance) or 0) or 0)

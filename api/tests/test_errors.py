@@ -8,7 +8,6 @@ from pymongo.collection import Collection
 
 from api.tests.conftest import ADD_BALANCE, GET_BALANCE, SET_BALANCE, assert_error, post_json
 from audit.models import BalanceChange
-from balancemgr.tests.test_mongo_unreachable import unreachable_mongo  # noqa: F401  (a fixture)
 from balances.testing import credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -93,10 +92,13 @@ def test_there_is_no_csrf_check_and_no_session_login_on_the_api(admin_user, writ
     assert post_json(browser, ADD_BALANCE, {"email": "alice@example.com", "amount": 5}, write_key).status_code == 200
 
 
-def test_an_unreachable_mongodb_is_a_503(client, write_key, unreachable_mongo):  # noqa: F811
+def test_an_unreachable_mongodb_is_a_503(client, write_key, unreachable_mongo):
     response = client.get(GET_BALANCE, {"email": "alice@example.com"}, headers={"x-api-key": write_key})
     body = assert_error(response, 503, "mongo_unavailable")
     assert "127.0.0.1" not in body["detail"]  # MongoDB's address is for the log, not for clients
+    response = post_json(client, ADD_BALANCE, {"email": "alice@example.com", "amount": 5}, write_key)
+    assert_error(response, 503, "mongo_unavailable")
+    assert not BalanceChange.objects.exists()
 
 
 def test_an_unexpected_error_is_a_json_500_without_a_traceback(client, write_key, alice, monkeypatch, caplog):

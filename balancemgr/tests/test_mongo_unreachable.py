@@ -4,23 +4,8 @@ import sys
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
 from balancemgr.embedded_mongo import free_port
-
-
-@pytest.fixture
-def unreachable_mongo():
-    """Point the `librechat` alias at a closed port for the test, then restore it."""
-    connection = connections["librechat"]
-    saved = dict(connection.settings_dict)
-    connection.close_pool()
-    connection.settings_dict["HOST"] = f"mongodb://127.0.0.1:{free_port()}/LibreChat"
-    connection.settings_dict["OPTIONS"] = {"serverSelectionTimeoutMS": 200, "connectTimeoutMS": 200}
-    yield connection.settings_dict["HOST"]
-    connection.close_pool()
-    connection.settings_dict.clear()
-    connection.settings_dict.update(saved)
 
 
 def test_manage_py_check_names_the_uri_in_one_line():

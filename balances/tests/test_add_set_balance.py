@@ -52,7 +52,7 @@ def test_add_balance_creates_a_missing_balance(mongo):
     ("args", "message"),
     [
         (["ghost@example.com", "100"], "No LibreChat user has the email"),
-        (["alice@example.com", "-5"], "at least 1"),
+        (["alice@example.com", "0"], "at least 1"),
         (["alice@example.com", "ten"], "whole number"),
         (["alice@example.com", "1.5"], "whole number"),
     ],
@@ -82,3 +82,27 @@ def test_it_never_prompts_without_a_terminal_and_exits_1(mongo):
     )
     assert result.returncode == 1
     assert "Email is required (no terminal to ask on)" in result.stderr
+
+
+def test_it_prints_the_batch_id_first_and_the_same_id_never_applies_twice(alice):
+    output = run("add_balance", "alice@example.com", "100", "--batch-id", "ticket-42")
+    assert output.startswith("Batch ticket-42 (run again with --batch-id ticket-42")
+    again = run("add_balance", "alice@example.com", "100", "--batch-id", "ticket-42")
+    assert "after 20,100" in again
+    assert credits_of(alice) == 20_100 and len(credit_transactions(alice)) == 1
+
+
+def test_a_random_batch_id_is_printed_when_none_is_given(alice):
+    output = run("set_balance", "alice@example.com", "5")
+    batch_id = output.split()[1]
+    assert BalanceChange.objects.get().batch.batch_id == batch_id
+
+
+@pytest.mark.parametrize(
+    ("batch_id", "message"), [("x" * 65, "1 to 64"), ("has space", "1 to 64"), ("other-op", "already used")]
+)
+def test_a_bad_or_foreign_batch_id_is_refused(alice, batch_id, message):
+    run("set_balance", "alice@example.com", "5", "--batch-id", "other-op")
+    with pytest.raises(CommandError, match=message) as raised:
+        run("add_balance", "alice@example.com", "100", "--batch-id", batch_id)
+    assert raised.value.returncode == 1 and credits_of(alice) == 5

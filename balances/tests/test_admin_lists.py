@@ -37,9 +37,9 @@ def test_it_lists_balances_by_credits_descending_with_usd(admin_client, people):
 
 
 def test_it_sorts_by_email_and_by_credits_ascending(admin_client, people):
-    by_email = admin_client.get(BALANCES, {"o": "2"})  # the email column
+    by_email = admin_client.get(BALANCES, {"o": "1"})  # the user column, by email
     assert emails_in(by_email)[0] == "daveporter@example.com"
-    ascending = admin_client.get(BALANCES, {"o": "4"})  # the credits column
+    ascending = admin_client.get(BALANCES, {"o": "2"})  # the credits column
     assert emails_in(ascending)[0] == "erin@example.com"
 
 
@@ -57,18 +57,43 @@ def test_search_finds_any_part_of_name_username_or_email(admin_client, people):
         ({"credits": "zero"}, ["erin@example.com"]),
         ({"credits_below": "1,600,000"}, ["grace@example.com", "erin@example.com"]),
         ({"role": "ADMIN"}, ["frank@example.com"]),
-        ({"auto_refill_enabled__exact": "1"}, ["grace@example.com"]),
+        ({"auto_refill": "on"}, ["grace@example.com"]),
     ],
 )
 def test_filters(admin_client, people, params, expected):
     assert emails_in(admin_client.get(BALANCES, params)) == expected
 
 
-def test_a_bad_custom_threshold_is_a_message_not_an_error(admin_client, people):
-    response = admin_client.get(BALANCES, {"credits_below": "lots"}, follow=True)
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"credits_below": "lots"}, "Credits below: Amount must be a whole number"),
+        ({"credits_below": "1.5"}, "Credits below: Amount must be a whole number"),
+        ({"credits_below": "²"}, "Credits below: Amount must be a whole number"),
+        ({"credits_below": "100000000000000000000"}, "Credits below: Amount must be at most"),
+        ({"credits": "below_²"}, "Credits: Amount must be a whole number"),
+        ({"credits": "below_1e6"}, "Credits: Amount must be a whole number"),
+        ({"credits": "sideways"}, "is not one of this filter"),
+    ],
+)
+def test_an_invalid_filter_value_shows_why_and_matches_no_rows(viewer_client, people, params, message):
+    response = viewer_client.get(BALANCES, params, follow=True)
     assert response.status_code == 200
-    assert "Credits below: Amount must be a whole number" in response.content.decode()
-    assert len(emails_in(response)) == 4
+    assert message in response.content.decode()
+    assert emails_in(response) == []
+
+
+def test_select_all_under_an_invalid_filter_changes_nobody(admin_client, people):
+    from balances.testing import credits_of
+
+    before = {name: credits_of(user_id) for name, user_id in people.items()}
+    some_id = str(people["dave"])
+    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [some_id], "step": "choose"}
+    url = f"{BALANCES}?credits_below=1.5"
+    response = admin_client.post(url, {**data, "batch_id": "b", "preset": "1000000"}, follow=True)
+    assert response.status_code == 200
+    assert "No LibreChat users are selected" in response.content.decode()
+    assert {name: credits_of(user_id) for name, user_id in people.items()} == before
 
 
 def test_duplicate_balance_documents_are_marked(admin_client, people, mongo):
@@ -116,6 +141,28 @@ def test_a_bad_refill_unit_is_a_form_error(admin_client, people, mongo):
     assert "refillIntervalUnit" not in mongo.balances.find_one({"_id": balance_id})
 
 
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"auto_refill_enabled": "true"}, "refill_interval_value", "Required while auto-refill is on"),
+        (
+            {"auto_refill_enabled": "true", "refill_interval_value": "1", "refill_interval_unit": "days"},
+            "refill_amount",
+            "Required",
+        ),
+        ({"refill_interval_value": "0"}, "refill_interval_value", "greater than or equal to 1"),
+        ({"refill_amount": "99999999999999"}, "refill_amount", "less than or equal to 1000000000"),
+    ],
+)
+def test_refill_settings_are_checked_as_librechat_will_use_them(admin_client, people, mongo, fields, field, message):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    response = admin_client.post(f"{BALANCES}{balance_id}/change/", fields)
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    stored = mongo.balances.find_one({"_id": balance_id})
+    assert not {"autoRefillEnabled", "refillIntervalValue", "refillAmount"} & set(stored)
+
+
 def test_the_user_page_shows_balance_transactions_and_history(admin_client, people, mongo):
     from balances.ledger import Kind, Target, change_one
 
@@ -142,3 +189,44 @@ def test_the_index_shows_the_overview(admin_client, people, mongo):
     assert (overview.users_at_zero, overview.users_below_1m) == (1, 1)
     assert overview.outstanding_credits == 36_000_000 and overview.outstanding_usd == "$36.00"
     assert overview.median_credits == 4_500_000 and overview.average_credits == 9_000_000
+
+
+@pytest.mark.parametrize("url", [BALANCES, "/admin/balances/librechatuser/"])
+def test_a_selection_that_is_not_an_id_is_a_message_not_an_error(admin_client, people, url):
+    data = {"action": "top_up", "index": 0, "_selected_action": ["not-an-id"]}
+    response = admin_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert "not a LibreChat id" in response.content.decode()
+
+
+def test_duplicate_documents_never_match_a_filter_nor_join_a_plan(admin_client, people, mongo):
+    from balances.testing import credits_of
+
+    # Dave's earliest balance is well above 1M; a later duplicate holds 5,000 credits.
+    mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 5_000})
+    assert "daveporter@example.com" not in emails_in(admin_client.get(BALANCES, {"credits": "below_1000000"}))
+    assert "daveporter@example.com" not in emails_in(admin_client.get(BALANCES, {"credits_below": "1000000"}))
+    before = credits_of(people["dave"])
+    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [str(people["dave"])]}
+    page = admin_client.post(
+        f"{BALANCES}?credits_below=1000000", {**data, "step": "choose", "batch_id": "b", "preset": "1000000"}
+    )
+    assert "daveporter@example.com" not in page.content.decode()
+    assert credits_of(people["dave"]) == before
+
+
+def test_the_auto_refill_off_filter_includes_documents_without_the_field(admin_client, people):
+    off = emails_in(admin_client.get(BALANCES, {"auto_refill": "off"}))
+    on = emails_in(admin_client.get(BALANCES, {"auto_refill": "on"}))
+    assert on == ["grace@example.com"] and "grace@example.com" not in off and len(off) == 3
+
+
+def test_filter_counts_are_never_computed(admin_client, people):
+    response = admin_client.get(BALANCES, {"_facets": "1"})
+    assert response.status_code == 200 and response.context["cl"].model_admin.show_facets.name == "NEVER"
+
+
+def test_the_balance_page_is_titled_with_the_users_name_and_email(admin_client, people, mongo):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    content = admin_client.get(f"{BALANCES}{balance_id}/change/").content.decode()
+    assert "Dave Porter &lt;daveporter@example.com&gt;" in content

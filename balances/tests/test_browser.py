@@ -14,6 +14,26 @@ pytestmark = [
 ]
 
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "balances"
+
+
+def screenshot(page, name: str, width: int) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+def log_in_as_operator(page, live_server, django_user_model, next_url: str) -> None:
+    from django.contrib.auth.models import Group
+
+    operator = django_user_model.objects.create_user("olga", password="correct horse", is_staff=True)
+    operator.groups.add(Group.objects.get(name="operator"))
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+    page.fill("#id_username", "olga")
+    page.fill("#id_password", "correct horse")
+    page.click("input[type=submit]")
+
+
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
@@ -30,16 +50,13 @@ def page():
 
 
 def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, django_user_model, mongo):
-    from django.contrib.auth.models import Group
-
     dave = create_user("daveporter@example.com", 20_000, name="Dave Porter")
-    operator = django_user_model.objects.create_user("olga", password="correct horse", is_staff=True)
-    operator.groups.add(Group.objects.get(name="operator"))
-
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/balances/balance/")
-    page.fill("#id_username", "olga")
-    page.fill("#id_password", "correct horse")
-    page.click("input[type=submit]")
+    for number in range(30):
+        create_user(f"user{number:02}@example.com", number * 100_000, name=f"User {number}")
+    log_in_as_operator(page, live_server, django_user_model, "/admin/balances/balance/")
+    screenshot(page, "balances-list", 1400)
+    screenshot(page, "balances-list", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.fill("#searchbar", "dave")
     page.press("#searchbar", "Enter")
     page.check("input.action-select")
@@ -50,5 +67,51 @@ def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, dj
     page.click("input[value=Review]")
     assert "total change 5,000,000 credits ($5.00)" in page.inner_text("p.plan")
     page.click("input[value='Yes, apply']")
-    assert "Added 5,000,000 credits ($5.00) for 1 users" in page.inner_text("ul.messagelist")
+    assert "Added 5,000,000 credits ($5.00) for 1 user (batch" in page.inner_text("ul.messagelist")
     assert credits_of(dave) == 5_020_000
+
+
+def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_server, django_user_model, mongo):
+    erin = create_user("erin@example.com", 1_000, name="Erin")
+    log_in_as_operator(page, live_server, django_user_model, f"/admin/balances/librechatuser/{erin}/change/")
+    page.click("button[value=top_up]")
+    # Typing an amount while the first preset is still selected must review the typed amount.
+    page.fill("input[name=amount]", "2,500,000")
+    page.click("input[value=Review]")
+    assert "Add 2,500,000 credits to each of 1 user" in page.inner_text("p.plan")
+    assert "erin@example.com" in page.inner_text("table.plan-users")
+    assert "2,501,000" in page.inner_text("table.plan-users")
+    screenshot(page, "confirmation", 1400)
+    screenshot(page, "confirmation", 390)
+    page.click("input[value='Yes, apply']")
+    assert "for 1 user (batch" in page.inner_text("ul.messagelist")
+    assert credits_of(erin) == 2_501_000
+
+
+def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, django_user_model, mongo):
+    frank = create_user("frank@example.com", 9_000, name="Frank")
+    balance_id = mongo.balances.find_one({"user": frank})["_id"]
+    log_in_as_operator(page, live_server, django_user_model, f"/admin/balances/balance/{balance_id}/change/")
+    page.click("button[value=set_balance]")
+    page.fill("input[name=amount]", "100")
+    page.click("input[value=Review]")
+    assert "Set the balance to 100 credits for 1 user" in page.inner_text("p.plan")
+    page.click("input[value='Yes, apply']")
+    assert credits_of(frank) == 100
+
+
+def test_a_csv_import_previews_each_row_then_applies(page, live_server, django_user_model, mongo, tmp_path):
+    grace = create_user("grace@example.com", 1_000, name="Grace")
+    create_user("heidi@example.com", name="Heidi")
+    csv_file = tmp_path / "topups.csv"
+    csv_file.write_text("email,amount,reason\ngrace@example.com,2000000,refund\nheidi@example.com,500000,\n")
+    log_in_as_operator(page, live_server, django_user_model, "/admin/audit/importrow/import/")
+    page.set_input_files("input[name=import_file]", str(csv_file))
+    page.click("input[type=submit]")
+    assert "Mode: add credits" in page.inner_text("p.plan")
+    assert "2,500,000 credits ($2.50)" in page.inner_text("p.plan")
+    screenshot(page, "import-preview", 1400)
+    screenshot(page, "import-preview", 390)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("input[name=confirm]")
+    assert credits_of(grace) == 2_001_000

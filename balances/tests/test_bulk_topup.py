@@ -94,7 +94,7 @@ def test_without_a_terminal_it_requires_yes(people):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--all", "--add", "-5"], "at least 1"),
+        (["--all", "--add", "0"], "at least 1"),
         (["--all", "--add", "abc"], "whole number"),
         (["--all", "--set", "1.5"], "whole number"),
         (["--all"], "Say what to do"),
@@ -151,7 +151,7 @@ def test_a_failure_halfway_exits_2_and_the_same_batch_id_resumes(mongo):
 
     mongo.balances.update_one({"user": users[5]}, {"$set": {"tokenCredits": 0}})
     output = bulk("--all", "--add", "100", "--yes", "--batch-id", "monthly", "--batch-size", "3")
-    assert "Applied to 1 users" in output and "9 already had this batch" in output
+    assert "Applied to 1 user," in output and "9 users already had this batch" in output
     assert [credits_of(u) for u in users] == [100] * 10
     assert all(len(credit_transactions(u)) == 1 for u in users)
 
@@ -161,3 +161,43 @@ def test_a_batch_id_is_never_reused_for_another_amount(people):
     code, message = exit_code_of("--all", "--add", "6", "--yes", "--batch-id", "b1")
     assert code == 1 and "already used" in message
     assert credits_of(people["alice"]) == 500_005
+
+
+def test_the_same_csv_file_resumes_and_a_corrected_file_is_a_new_batch(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount\nalice@example.com,100\n")
+    first = bulk("--csv", str(rows), "--yes")
+    again = bulk("--csv", str(rows), "--yes")
+    assert first.split("Batch ")[1].split()[0] == again.split("Batch ")[1].split()[0]
+    assert "1 user already had this batch" in again
+    assert credits_of(people["alice"]) == 500_100
+
+    rows.write_text("email,amount\nalice@example.com,200\n")
+    bulk("--csv", str(rows), "--yes")
+    assert credits_of(people["alice"]) == 500_300
+    assert ChangeBatch.objects.count() == 2
+
+
+def test_a_batch_id_with_a_different_file_is_refused(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount\nalice@example.com,100\n")
+    bulk("--csv", str(rows), "--yes", "--batch-id", "may")
+    rows.write_text("email,amount\nalice@example.com,999\n")
+    code, message = exit_code_of("--csv", str(rows), "--yes", "--batch-id", "may")
+    assert code == 1 and "belongs to other targets" in message
+    assert credits_of(people["alice"]) == 500_100
+
+
+@pytest.mark.parametrize("below", ["100000000000000000000", "²", "1.5", "-1"])
+def test_an_impossible_threshold_is_refused_by_the_parser(people, below):
+    with pytest.raises(CommandError, match="--below"):
+        call_command("bulk_topup", "--below", below, "--add", "5", "--yes", stdout=io.StringIO(), stderr=io.StringIO())
+    assert credits_of(people["alice"]) == 500_000
+
+
+def test_a_csv_field_over_the_csv_modules_limit_is_a_message(people, tmp_path):
+    rows = tmp_path / "huge.csv"
+    rows.write_text("email,amount,reason\nalice@example.com,5," + "x" * 140_000 + "\n")
+    code, message = exit_code_of("--csv", str(rows), "--yes")
+    assert code == 1 and "not valid CSV" in message and "field larger than field limit" in message
+    assert credits_of(people["alice"]) == 500_000

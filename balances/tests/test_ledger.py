@@ -102,8 +102,9 @@ def test_set_creates_a_missing_balance(mongo):
 
 def test_top_up_to_only_raises(mongo):
     low, high = create_user("low@example.com", 100), create_user("high@example.com", 9_000)
-    batch = ledger.open_batch(kind=Kind.TOP_UP_TO, amount_credits=5_000, source="cli", actor="ops")
-    outcome = ledger.apply_batch(batch, [Target(low, "low@example.com"), Target(high, "high@example.com")])
+    targets = [Target(low, "low@example.com"), Target(high, "high@example.com")]
+    batch = ledger.open_batch(kind=Kind.TOP_UP_TO, amount_credits=5_000, source="cli", actor="ops", targets=targets)
+    outcome = ledger.run_batch(batch)
     assert (credits_of(low), credits_of(high)) == (5_000, 9_000)
     assert outcome.delta_credits == 4_900
     assert credit_transactions(high) == []
@@ -136,41 +137,89 @@ def test_a_broken_balance_fails_alone_and_the_batch_resumes(mongo):
     broken = create_user("broken@example.com", 10)
     mongo.balances.update_one({"user": broken}, {"$set": {"tokenCredits": "10"}})
     targets = [Target(u, f"user{i}@example.com") for i, u in enumerate(good)] + [Target(broken, "broken@example.com")]
-    batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="resume-me")
+    batch = ledger.open_batch(
+        kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="resume-me", targets=targets
+    )
 
-    outcome = ledger.apply_batch(batch, targets, chunk_size=2)
+    outcome = ledger.run_batch(batch, chunk_size=2)
     assert [credits_of(u) for u in good] == [110] * 5
-    assert [c.email for c in outcome.failed] == ["broken@example.com"]
+    assert outcome.failed_count == 1 and [c.email for c in outcome.problems] == ["broken@example.com"]
+    assert "not a number" in outcome.problems[0].error
     assert credit_transactions(broken) == []
 
     mongo.balances.update_one({"user": broken}, {"$set": {"tokenCredits": 10}})
-    again = ledger.apply_batch(batch, targets, chunk_size=2)
-    assert (again.already_applied_count, again.applied_count, again.failed) == (5, 1, [])
+    again = ledger.run_batch(batch, chunk_size=2, retry_failed=True)
+    assert (again.already_applied_count, again.applied_count, again.failed_count) == (5, 1, 0)
     assert [credits_of(u) for u in [*good, broken]] == [110] * 6
     assert BalanceChange.objects.filter(batch=batch, status="applied").count() == 6
+
+
+def pending_change(batch, user_id, transaction_id=None, **recorded):
+    return BalanceChange.objects.create(
+        batch=batch,
+        librechat_user_id=str(user_id),
+        email="a@example.com",
+        requested_credits=batch.amount_credits,
+        transaction_id=str(transaction_id or ObjectId()),
+        **recorded,
+    )
 
 
 def test_an_add_interrupted_before_its_transaction_is_retried(mongo):
     alice = create_user("alice@example.com", 10)
     batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="crash")
-    BalanceChange.objects.create(
-        batch=batch, librechat_user_id=str(alice), email="a", requested_credits=100, transaction_id=str(ObjectId())
-    )
-    outcome = ledger.apply_batch(batch, [Target(alice, "alice@example.com")])
+    pending_change(batch, alice)
+    outcome = ledger.run_batch(batch)
     assert outcome.applied_count == 1 and credits_of(alice) == 110
+    assert len(credit_transactions(alice)) == 1
 
 
-def test_an_add_interrupted_after_its_transaction_needs_review(mongo):
+def test_an_add_interrupted_after_its_transaction_finishes_once_on_resume(mongo):
     alice = create_user("alice@example.com", 10)
     batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="crash")
     transaction_id = ObjectId()
     mongo.transactions.insert_one({"_id": transaction_id, "user": alice, "tokenType": "credits", "tokenValue": 100})
-    BalanceChange.objects.create(
-        batch=batch, librechat_user_id=str(alice), email="a", requested_credits=100, transaction_id=str(transaction_id)
-    )
-    outcome = ledger.apply_batch(batch, [Target(alice, "alice@example.com")])
-    assert not outcome.complete and len(outcome.needs_review) == 1
-    assert credits_of(alice) == 10, "never credited twice"
+    pending_change(batch, alice, transaction_id, before_credits=10, delta_credits=100, after_credits=110)
+    outcome = ledger.run_batch(batch)
+    assert outcome.complete and credits_of(alice) == 110
+    assert [row["_id"] for row in credit_transactions(alice)] == [transaction_id]
+
+
+def test_an_add_interrupted_after_its_balance_update_is_not_credited_again(mongo):
+    alice = create_user("alice@example.com", 10)
+    batch = ledger.open_batch(kind=Kind.ADD, amount_credits=100, source="cli", actor="ops", batch_id="crash")
+    change = pending_change(batch, alice)
+    ledger.run_batch(batch)
+    BalanceChange.objects.filter(pk=change.pk).update(status="pending")  # as if killed before marking it
+    outcome = ledger.run_batch(batch)
+    assert outcome.complete and outcome.applied_count == 1
+    assert credits_of(alice) == 110 and len(credit_transactions(alice)) == 1
+    assert balance_documents(alice)[0]["balanceManagerChanges"] == [
+        {"id": ObjectId(change.transaction_id), "delta": 100}
+    ]
+
+
+def test_a_set_interrupted_after_its_balance_write_records_the_right_difference(mongo):
+    alice = create_user("alice@example.com", 700)
+    batch = ledger.open_batch(kind=Kind.SET, amount_credits=100, source="cli", actor="ops", batch_id="crash")
+    change = pending_change(batch, alice)
+    ledger.run_batch(batch)
+    mongo.transactions.delete_many({})  # as if killed between the balance write and the transaction
+    BalanceChange.objects.filter(pk=change.pk).update(status="pending")
+    mongo.balances.update_one({"user": alice}, {"$inc": {"tokenCredits": -30}})  # LibreChat spent meanwhile
+    outcome = ledger.run_batch(batch)
+    assert outcome.complete and credits_of(alice) == 70
+    assert [row["tokenValue"] for row in credit_transactions(alice)] == [-600]
+
+
+def test_reused_batch_ids_must_match_the_operation_exactly(mongo):
+    alice = create_user("alice@example.com", 0)
+    add(alice, 1000, batch_id="b2", reason="first")
+    with pytest.raises(LedgerError, match="already used"):
+        add(alice, 1000, batch_id="b2", reason="another reason")
+    with pytest.raises(LedgerError, match="1 to 64"):
+        add(alice, 1000, batch_id="x" * 65)
+    assert credits_of(alice) == 1000
 
 
 def test_targets_for_emails_reports_unknown_and_ambiguous(mongo):
@@ -223,3 +272,10 @@ def test_concurrent_librechat_spending_and_our_changes_reconcile_exactly(mongo):
     all_rows = mongo.transactions.find({"user": user_id})
     assert credits_of(user_id) == start + sum(row["tokenValue"] for row in all_rows)
     assert ChangeBatch.objects.count() == 18
+
+
+def test_an_email_stored_in_mixed_case_by_an_older_install_is_found(mongo):
+    mixed = create_user("mixed.case@example.com", 0)
+    mongo.users.update_one({"_id": mixed}, {"$set": {"email": "Mixed.Case@Example.com"}})
+    targets, unknown, _ = ledger.targets_for_emails(["mixed.case@example.com"])
+    assert targets == [Target(mixed, "mixed.case@example.com")] and unknown == []

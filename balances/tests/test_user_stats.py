@@ -69,3 +69,10 @@ def test_a_bad_date_exits_1(alice):
     with pytest.raises(CommandError, match="--since must be a date") as raised:
         stats("--since", "last tuesday")
     assert raised.value.returncode == 1
+
+
+@pytest.mark.parametrize("since", ["9999-12-31", "1969-12-31", "0001-01-01"])
+def test_a_date_outside_what_objectids_hold_is_refused(mongo, since):
+    with pytest.raises(CommandError, match="between 1970-01-01 and 2100-12-31") as raised:
+        call_command("user_stats", "--since", since, stdout=io.StringIO())
+    assert raised.value.returncode == 1

@@ -3,6 +3,7 @@ import secrets
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     help = (
         "Run the whole product locally with no MongoDB installed: an embedded MongoDB-compatible "
         "server with its data in var/, demo LibreChat data on first run, a demo superuser, "
-        "migrations and the development server. Ctrl-C stops everything."
+        "migrations, the batch worker and the development server. Ctrl-C or SIGTERM stops everything."
     )
     # The demo provides the MongoDB that the system checks would otherwise miss.
     requires_system_checks = []
@@ -26,12 +27,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="Web port (default 8000).")
         parser.add_argument("--mongo-port", type=int, default=27018, help="Embedded MongoDB port.")
         parser.add_argument("--users", type=int, default=200, help="Demo users on first run.")
+        parser.add_argument("--data-dir", type=Path, help="Where the embedded MongoDB keeps its data (default var/).")
 
-    def handle(self, *args, port, mongo_port, users, **options):
+    def handle(self, *args, port, mongo_port, users, data_dir, **options):
         # `docker stop`, `timeout` and service managers send SIGTERM: shut down as for Ctrl-C.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        settings.VAR_DIR.mkdir(exist_ok=True)
-        storage_path = settings.VAR_DIR / "mongo"
+        data_dir = data_dir or settings.VAR_DIR
+        data_dir.mkdir(parents=True, exist_ok=True)
+        storage_path = data_dir / "mongo"
         self.stdout.write(f"Starting the embedded MongoDB on 127.0.0.1:{mongo_port} ({storage_path})")
         server = start_embedded_mongo(str(storage_path), mongo_port)
         mongo_uri = f"mongodb://127.0.0.1:{mongo_port}/LibreChat"
@@ -48,7 +51,14 @@ class Command(BaseCommand):
                 manage("seed_demo", "--users", str(users))
             self.ensure_demo_superuser(child_env)
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
-            manage("runserver", f"127.0.0.1:{port}")
+            # The worker applies large batches; without the reloader, runserver is one process
+            # that stopping the demo really stops (its reloader child used to keep the port).
+            worker = subprocess.Popen([sys.executable, "manage.py", "ledger_worker"], env=child_env)
+            try:
+                manage("runserver", "--noreload", f"127.0.0.1:{port}")
+            finally:
+                worker.terminate()
+                worker.wait(timeout=10)
         except KeyboardInterrupt:
             pass
         finally:

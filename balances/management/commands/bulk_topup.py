@@ -1,31 +1,40 @@
+import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
 
 from audit.models import ChangeBatch
 from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
-from balances.cli import bad_input, confirm_on_terminal, os_actor, progress_printer, report_batch
+from balances.cli import (
+    LibreChatCommand,
+    bad_input,
+    confirm_on_terminal,
+    credits_threshold,
+    os_actor,
+    progress_printer,
+    report_batch,
+)
 from balances.credits import format_credits_and_usd
-from balances.ledger import Kind, LedgerError, Target, apply_batch, clean_amount, open_batch, planned_delta
+from balances.ledger import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
 
 OPERATIONS = {"add": Kind.ADD, "set": Kind.SET, "top_up_to": Kind.TOP_UP_TO}
 
 
-class Command(BaseCommand):
+class Command(LibreChatCommand):
     help = (
         "Change many LibreChat balances as one audited batch. Choose users with --all, --below, --role, "
         "--emails-file or --csv (email,amount[,reason]; amounts per row, --mode add|set), and the change "
         "with --add, --set or --top-up-to. Shows the plan and asks before applying unless --yes. "
-        "Re-running with the same --batch-id applies only what is missing. "
+        "Re-running with the same --batch-id applies only what is missing; a --csv file's batch id comes from "
+        "its content and mode, so the same file resumes and a corrected file is a new batch. "
         "Exit codes: 0 done, 1 bad input or nothing matched (nothing applied), 2 partly applied."
     )
 
     def add_arguments(self, parser):
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--all", action="store_true", dest="all_users", help="Every LibreChat user.")
-        who.add_argument("--below", type=int, metavar="N", help="Users whose balance is below N credits.")
+        who.add_argument("--below", type=credits_threshold, metavar="N", help="Users whose balance is below N credits.")
         who.add_argument("--role", choices=["USER", "ADMIN"], help="Users with this role.")
         who.add_argument("--emails-file", type=Path, metavar="F", help="One email per line.")
         who.add_argument("--csv", type=Path, metavar="F", help="CSV with email,amount[,reason] per row.")
@@ -59,6 +68,8 @@ class Command(BaseCommand):
             return
         if not options["yes"] and not confirm_on_terminal("Apply?"):
             raise bad_input("Not applied.")
+        fingerprint = csv_fingerprint(options["csv"], kind) if options["csv"] else ""
+        batch_id = options["batch_id"] or (f"csv-{fingerprint[:40]}" if fingerprint else None)
         try:
             batch = open_batch(
                 kind=kind,
@@ -66,13 +77,15 @@ class Command(BaseCommand):
                 source=ChangeBatch.Source.CLI,
                 actor=os_actor(),
                 reason=options["reason"],
-                batch_id=options["batch_id"],
+                batch_id=batch_id,
+                fingerprint=fingerprint,
+                targets=select_targets(),
             )
         except LedgerError as exc:
             raise bad_input(str(exc)) from exc
         self.stdout.write(f"Batch {batch.batch_id} (re-run with --batch-id {batch.batch_id} to resume).")
-        outcome = apply_batch(
-            batch, select_targets(), chunk_size=options["batch_size"], progress=progress_printer(user_count)
+        outcome = run_batch(
+            batch, chunk_size=options["batch_size"], progress=progress_printer(user_count), retry_failed=True
         )
         report_batch(self, outcome)
 
@@ -113,3 +126,12 @@ class Command(BaseCommand):
                 self.stderr.write(error)
             raise bad_input(f"{len(errors)} problems in the input; nothing was applied.")
         return lambda: targets
+
+
+def csv_fingerprint(path: Path, kind: str) -> str:
+    """The file's content and mode: the same file resumes its batch, a corrected one starts another."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise bad_input(f"Cannot read the file: {exc}") from exc
+    return hashlib.sha256(content + f"\nmode={kind}".encode()).hexdigest()

@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from balances.cli import OUTPUT_FORMATS, bad_input, write_rows
+from balances.cli import OUTPUT_FORMATS, LibreChatCommand, bad_input, credits_threshold, write_rows
 from balances.listing import COLUMNS, SORTS, balance_rows
 
 
-class Command(BaseCommand):
+class Command(LibreChatCommand):
     help = (
         "List LibreChat balances: email, name, role, credits, USD, last transaction and tokens used. "
         "Streams, so large installs do not load every user at once. --sort credits lists the highest "
@@ -13,8 +11,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--below", type=int, help="Only balances below this many credits.")
-        parser.add_argument("--above", type=int, help="Only balances above this many credits.")
+        parser.add_argument("--below", type=credits_threshold, help="Only balances below this many credits.")
+        parser.add_argument("--above", type=credits_threshold, help="Only balances above this many credits.")
         parser.add_argument("--role", choices=["USER", "ADMIN"], help="Only users with this role.")
         parser.add_argument("--no-balance", action="store_true", help="Only users without a balance document.")
         parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table", dest="output_format")

@@ -1,8 +1,6 @@
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand
-
-from balances.cli import OUTPUT_FORMATS, bad_input, write_rows
+from balances.cli import OUTPUT_FORMATS, LibreChatCommand, bad_input, write_rows
 from balances.user_stats import COLUMNS, user_stats_rows
 
 
@@ -11,7 +9,11 @@ def utc_date(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class Command(BaseCommand):
+EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_SINCE = datetime(2100, 12, 31, tzinfo=UTC)
+
+
+class Command(LibreChatCommand):
     help = (
         "Per LibreChat user: conversations, messages, tokens used and cost in USD (from the stored "
         "transaction values, never re-priced). Exit codes: 0 listed, 1 bad input or no users."
@@ -26,5 +28,8 @@ class Command(BaseCommand):
             since_at = utc_date(since) if since else None
         except ValueError as exc:
             raise bad_input(f"--since must be a date like 2026-01-31, not {since!r}.") from exc
+        # Transactions are found by the time inside their ObjectId, which counts seconds from 1970.
+        if since_at and not EARLIEST_SINCE <= since_at <= LATEST_SINCE:
+            raise bad_input(f"--since must be between {EARLIEST_SINCE:%Y-%m-%d} and {LATEST_SINCE:%Y-%m-%d}.")
         if write_rows(self.stdout, user_stats_rows(since_at), COLUMNS, output_format) == 0:
             raise bad_input("There are no LibreChat users.")

@@ -1,0 +1,71 @@
+"""Credit requests from LibreChat users, kept in this tool's own database."""
+
+from django.db import models
+
+from balances.credits import format_credits_and_usd
+
+
+class CreditRequest(models.Model):
+    """One user's request for credits, from the public page to the decision and the credit it produced."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        EXPIRED = "expired"
+
+    class Channel(models.TextChoices):
+        EMAIL_LINK = "email_link", "email link"
+        ADMIN = "admin", "admin"
+        EXPIRY = "expiry", "expired by the clock"
+
+    class Crediting(models.TextChoices):
+        NONE = "", "-"
+        CREDITING = "crediting", "crediting"
+        CREDITED = "credited", "credited"
+        FAILED = "failed", "failed: retry"
+
+    email = models.EmailField(max_length=254, db_index=True)
+    # Empty when no single LibreChat user has this email (the requester is never told).
+    librechat_user_id = models.CharField(max_length=24, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    amount_wished_credits = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Sent while another request of the same email was pending: stored, not mailed.
+    is_duplicate = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    amount_granted_credits = models.BigIntegerField(null=True, blank=True)
+    decided_by = models.CharField(max_length=254, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    decision_note = models.TextField(blank=True, help_text="The reason given when rejecting.")
+
+    # The ledger batch an approval produced; crediting again with it never applies twice.
+    batch_id = models.CharField(max_length=64, blank=True)
+    crediting = models.CharField(max_length=10, choices=Crediting.choices, blank=True)
+    crediting_started_at = models.DateTimeField(null=True, blank=True)
+    crediting_error = models.TextField(blank=True)
+
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When every NOTIFY_TO address was mailed.")
+    notify_error = models.TextField(blank=True)
+    requester_notified_at = models.DateTimeField(null=True, blank=True)
+    requester_notify_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_status_display()})"
+
+    @property
+    def ledger_batch_id(self) -> str:
+        return f"request-{self.pk}"
+
+    @property
+    def wished(self) -> str:
+        if self.amount_wished_credits is None:
+            return "not said"
+        return format_credits_and_usd(self.amount_wished_credits, " credits")

@@ -1,0 +1,58 @@
+"""A requester asks and an admin approves from the mail, in headless Chromium; screenshots go to test-output/."""
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+
+from balances.testing import create_user, credits_of
+from balances.tests.test_browser import CHROMIUM, page  # noqa: F401  (the shared browser fixture)
+from requests_app.tests.conftest import links_in, outbox_to
+
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
+]
+SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "requests"
+
+
+def shoot(page, name: str) -> None:  # noqa: F811
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, settings):  # noqa: F811
+    settings.WEBHOOK_BASE_URL = live_server.url
+    settings.REQUEST_REFERENCE_LABEL = "Job number"
+    alice = create_user("alice@example.com", 20_000)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/request/")
+    shoot(page, "request-form-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.click("button[type=submit]")
+    assert "There is a problem" in page.inner_text(".error-summary")
+    shoot(page, "request-form-errors-390px")
+    page.goto(f"{live_server.url}/request/")
+    shoot(page, "request-form-390px")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 390, "no sideways scrolling on a phone"
+
+    page.fill("#id_email", "alice@example.com")
+    page.fill("#id_reference", "JOB-42")
+    page.fill("#id_amount_wished", "5,000,000")
+    page.fill("#id_reason", "Finishing the literature review.")
+    page.click("button[type=submit]")
+    assert page.inner_text("h1") == "Request received"
+
+    approve_url = next(url for url in links_in(outbox_to("ann@example.com")[0]) if "/approve/" in url)
+    mail.outbox.clear()
+    page.goto(approve_url)
+    assert "Approve 5,000,000 credits ($5.00)?" in page.inner_text("h1")
+    assert "Job number" in page.inner_text("dl.summary")
+    shoot(page, "decision-confirm-390px")
+    assert credits_of(alice) == 20_000
+    page.click("button[type=submit]")
+    assert page.inner_text("h1") == "Request approved"
+    shoot(page, "decision-done-390px")
+    assert credits_of(alice) == 5_020_000
+    assert [message.to for message in mail.outbox] == [["alice@example.com"]]

@@ -1,0 +1,148 @@
+"""The public request page: validation, honeypot, the neutral answer, duplicates, rate limits."""
+
+import pytest
+from django.core import mail
+
+from balancemgr.models import RateLimitWindow
+from balances.testing import create_user
+from requests_app.models import CreditRequest
+from requests_app.tests.conftest import ADMINS, submit
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+@pytest.fixture
+def alice(mongo):
+    return create_user("alice@example.com", 20_000)
+
+
+def test_it_shows_the_form_without_login(client, settings):
+    settings.REQUEST_REFERENCE_LABEL = "Cost centre"
+    response = client.get("/request/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in page and 'name="website"' in page
+    assert '<label for="id_reference">Cost centre' in page
+    assert "style=" not in page and "<script" not in page
+
+
+def test_it_stores_a_request_and_mails_each_admin(client, alice):
+    response = submit(client, amount_wished="5,000,000")
+    assert response.status_code == 302 and response["Location"] == "/request/sent/"
+    credit_request = CreditRequest.objects.get()
+    assert (credit_request.email, credit_request.librechat_user_id) == ("alice@example.com", str(alice))
+    assert (credit_request.reference, credit_request.amount_wished_credits) == ("JOB-1", 5_000_000)
+    assert credit_request.client_ip == "127.0.0.1" and credit_request.status == "pending"
+    assert sorted(message.to[0] for message in mail.outbox) == ADMINS
+    assert credit_request.notified_at is not None and credit_request.notify_error == ""
+    assert "What happens next" in client.get(response["Location"]).content.decode()
+
+
+def test_it_lowercases_the_email(client, alice):
+    submit(client, email="  Alice@Example.COM ")
+    assert CreditRequest.objects.get().librechat_user_id == str(alice)
+
+
+def test_unknown_emails_get_the_same_answer_and_are_stored_but_not_mailed(client, mongo):
+    response = submit(client, email="nobody@example.com")
+    assert response.status_code == 302 and response["Location"] == "/request/sent/"
+    credit_request = CreditRequest.objects.get()
+    assert credit_request.librechat_user_id == "" and credit_request.email == "nobody@example.com"
+    assert mail.outbox == []
+
+
+def test_a_second_request_while_one_is_pending_is_a_duplicate_and_not_mailed(client, alice):
+    submit(client)
+    mail.outbox.clear()
+    response = submit(client, reason="again")
+    assert response.status_code == 302 and response["Location"] == "/request/sent/"
+    assert list(CreditRequest.objects.order_by("id").values_list("is_duplicate", flat=True)) == [False, True]
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"email": ""}, "email", "This field is required."),
+        ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"email": "a" * 250 + "@example.com"}, "email", "at most 254 characters"),
+        ({"reference": "x" * 101}, "reference", "at most 100 characters"),
+        ({"reason": "x" * 1001}, "reason", "at most 1000 characters"),
+        ({"amount_wished": "5.5"}, "amount_wished", "whole number of credits"),
+        ({"amount_wished": "0"}, "amount_wished", "at least 1 credits"),
+        ({"amount_wished": "99999999999"}, "amount_wished", "at most"),
+        ({"reason": "null\x00byte"}, "reason", "Null characters are not allowed."),
+    ],
+)
+def test_it_refuses_bad_input_with_a_message_and_stores_nothing(client, alice, fields, field, message):
+    response = submit(client, **fields)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    page = response.content.decode()
+    assert "There is a problem" in page and f'href="#id_{field}"' in page
+    assert not CreditRequest.objects.exists() and mail.outbox == []
+
+
+def test_a_required_reference_must_be_given(client, alice, settings):
+    settings.REQUEST_REFERENCE_REQUIRED = True
+    response = submit(client, reference="")
+    assert response.status_code == 400 and "reference" in response.context["form"].errors
+    assert not CreditRequest.objects.exists()
+
+
+def test_a_filled_honeypot_gets_the_neutral_answer_and_nothing_is_stored(client, alice):
+    response = submit(client, website="http://spam.example")
+    assert response.status_code == 302 and response["Location"] == "/request/sent/"
+    assert not CreditRequest.objects.exists() and mail.outbox == []
+
+
+def test_it_requires_csrf(alice):
+    from django.test import Client
+
+    response = submit(Client(enforce_csrf_checks=True))
+    assert response.status_code == 403
+    assert not CreditRequest.objects.exists()
+
+
+def test_it_limits_requests_per_ip(client, alice, settings):
+    settings.REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = 2
+    settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 0
+    assert [submit(client, email=f"u{n}@example.com").status_code for n in range(2)] == [302, 302]
+    mail.outbox.clear()
+    response = submit(client, email="alice@example.com")
+    assert response.status_code == 429 and "Too many requests" in response.content.decode()
+    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert CreditRequest.objects.count() == 2 and mail.outbox == []
+
+
+def test_it_limits_requests_per_email_across_addresses(client, alice, settings):
+    settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 1
+    assert submit(client, meta={"REMOTE_ADDR": "192.0.2.1"}).status_code == 302
+    mail.outbox.clear()
+    response = submit(client, email="ALICE@example.com", meta={"REMOTE_ADDR": "192.0.2.2"})
+    assert response.status_code == 429
+    assert CreditRequest.objects.count() == 1 and mail.outbox == []
+
+
+def test_it_ignores_x_forwarded_for_unless_the_proxy_is_trusted(client, alice, settings):
+    settings.REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = 1
+    settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 0
+    submit(client, meta={"HTTP_X_FORWARDED_FOR": "198.51.100.1"})
+    # Without TRUST_PROXY a forged header cannot get around the limit on the real address.
+    assert submit(client, meta={"HTTP_X_FORWARDED_FOR": "198.51.100.2"}).status_code == 429
+    assert list(CreditRequest.objects.values_list("client_ip", flat=True)) == ["127.0.0.1"]
+
+
+def test_with_a_trusted_proxy_it_uses_the_address_the_proxy_added(client, alice, settings):
+    settings.TRUST_PROXY = True
+    settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 0
+    submit(client, meta={"HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.7"})
+    assert CreditRequest.objects.get().client_ip == "198.51.100.7"
+    assert RateLimitWindow.objects.filter(key="request-ip:198.51.100.7").exists()
+
+
+def test_an_unreachable_librechat_database_gives_a_plain_503_and_stores_nothing(client, unreachable_mongo):
+    response = submit(client)
+    assert response.status_code == 503
+    assert "try again later" in response.content.decode() and "mongodb://" not in response.content.decode()
+    assert not CreditRequest.objects.exists()
