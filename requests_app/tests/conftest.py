@@ -1,7 +1,6 @@
 import pytest
 from django.core import mail
 
-from balancemgr.tests.test_mongo_unreachable import unreachable_mongo  # noqa: F401  (a shared fixture)
 from requests_app.models import CreditRequest
 
 ADMINS = ["ann@example.com", "ben@example.com"]
