@@ -1,7 +1,6 @@
 """This project served by gunicorn on a loopback port, for tests across processes and for bench/api.py."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -71,7 +70,7 @@ def start_gunicorn(env: dict, *, workers: int = 2, timeout_seconds: float = 30) 
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown; SIGTERM waits for workers to finish
+    process.terminate()  # gunicorn's graceful stop: workers finish their request and close cleanly
 
     try:
         process.wait(timeout=10)
