@@ -6,12 +6,14 @@ use a real MongoDB instead (its `test_LibreChat` database is created and dropped
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from balancemgr.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
 
+CHROMIUM = Path("/usr/bin/chromium")
 LIBRECHAT_COLLECTIONS = ("users", "balances", "transactions", "agents", "conversations", "messages")
 _server = None
 
@@ -85,3 +87,28 @@ def unreachable_mongo():
     connection.close_pool()
     connection.settings_dict.clear()
     connection.settings_dict.update(saved)
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed (bin/test installs it)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def page():
+    """A page in headless Debian Chromium driven by Playwright; mark the test `browser`."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # around it are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield browser.new_page()
+        browser.close()

@@ -23,6 +23,9 @@ def production_env(workdir: Path, mongo_uri: str, **extra: str) -> dict:
         "DATABASE_URL": f"sqlite:///{workdir / 'balancemgr.sqlite3'}",
         "MONGO_URI": mongo_uri,
         "ALLOWED_HOSTS": "127.0.0.1",
+        # Required with DEBUG off (balancemgr.E010, E011); the credit-request mails are not used here.
+        "WEBHOOK_SECRET": "loopback-only-" + "y" * 40,
+        "WEBHOOK_BASE_URL": "http://127.0.0.1/",
         "LOG_LEVEL": "WARNING",
         **extra,
     }

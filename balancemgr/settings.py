@@ -1,11 +1,13 @@
 """Settings for the LibreChat Balance Manager, read from the environment (and `.env`)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 
 from balancemgr.email_settings import email_settings
+from balancemgr.log_format import JSON_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -32,6 +34,8 @@ INSTALLED_APPS = [
     "import_export",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "balancemgr.apps.BalanceManagerConfig",
     "balances",
     "audit",
@@ -42,9 +46,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that any error page on /api/, from any layer below, is turned into JSON.
+    # First: answers /health before host validation and the HTTPS redirect (see balancemgr/health.py).
+    "balancemgr.health.HealthMiddleware",
+    # Next, so that any error page on /api/, from any layer below, is turned into JSON.
     "api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "balancemgr.middleware.MongoUnavailableMiddleware",
+    # Last, as django-axes requires: refuses logins after repeated failures.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "balancemgr.urls"
@@ -154,13 +163,23 @@ REQUEST_APPROVE_PRESETS_CREDITS = env.list(
 REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
 REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
 REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
-# Use the reverse proxy's X-Forwarded-For for the client address (balancemgr.client_ip).
-TRUST_PROXY = env.bool("TRUST_PROXY", default=False)
 
+# Logs go to stdout (the container's log); LOG_FORMAT=json writes one JSON object per line.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": JSON_FORMATTER,
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
@@ -174,3 +193,81 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 # largest request body it reads.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=16384)
+
+# --- Production: sub-path, reverse proxy, hardening, health, metrics (issue 13) -------------------
+
+# Served under a path prefix such as /balance-manager (the proxy strips it before passing the
+# request on). Without BASE_PATH, a SCRIPT_NAME from the WSGI server still prefixes page links
+# and redirects, but not static files or cookie paths: those are fixed at start-up.
+BASE_PATH = env("BASE_PATH", default="").strip("/")
+BASE_PATH = f"/{BASE_PATH}" if BASE_PATH else ""
+if BASE_PATH:
+    FORCE_SCRIPT_NAME = BASE_PATH
+    # Absolute: gunicorn loads the app without the script prefix set, and the static files
+    # storage keeps the URL it first sees.
+    STATIC_URL = f"{BASE_PATH}/static/"
+    SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{BASE_PATH}/"
+
+# X-Forwarded-Proto/-Host/-For are believed only when a proxy we run sets them (the client
+# address for rate limits and login throttling: balancemgr.client_ip).
+TRUST_PROXY = env.bool("TRUST_PROXY", default=False)
+if TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# Cookies only over HTTPS unless told otherwise: on by default when DEBUG is off.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content security policy (django-csp 4): our own static files only, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# django-axes: after AXES_FAILURE_LIMIT failed admin logins for one username from one address,
+# that pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES. Counts live in the default database,
+# so they hold across gunicorn workers.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "balancemgr.client_ip.client_ip"
+
+# /health: how long each database may take to answer before it counts as down.
+HEALTH_TIMEOUT_MS = env.int("HEALTH_TIMEOUT_MS", default=2000)
+
+# Prometheus metrics at /metrics (django-prometheus), off unless asked for.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+if METRICS_ENABLED:
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -5,8 +6,12 @@ from django.views.generic import RedirectView
 from api.api import api
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # By name, so the redirect keeps the path prefix (BASE_PATH / SCRIPT_NAME).
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("request/", include("requests_app.urls")),
 ]
+
+if settings.METRICS_ENABLED:
+    urlpatterns.append(path("", include("django_prometheus.urls")))

@@ -5,15 +5,11 @@ import re
 import pytest
 
 from api.models import ApiKey, key_sha256
-from balances.tests.test_browser import CHROMIUM, page  # noqa: F401  (a fixture)
 
-pytestmark = [
-    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 
 
-def test_a_superuser_creates_a_key_and_reads_the_docs(page, live_server, django_user_model, tmp_path):  # noqa: F811
+def test_a_superuser_creates_a_key_and_reads_the_docs(page, live_server, django_user_model, tmp_path):
     django_user_model.objects.create_superuser("root", password="correct horse")
     page.goto(f"{live_server.url}/admin/login/?next=/admin/api/apikey/add/")
     page.fill("#id_username", "root")

@@ -1,17 +1,12 @@
 """An operator tops up a user in a real browser: headless Debian Chromium driven by Playwright."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 from balances.testing import create_user, credits_of
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "balances"
@@ -32,21 +27,6 @@ def log_in_as_operator(page, live_server, django_user_model, next_url: str) -> N
     page.fill("#id_username", "olga")
     page.fill("#id_password", "correct horse")
     page.click("input[type=submit]")
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # around it are still synchronous.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, django_user_model, mongo):

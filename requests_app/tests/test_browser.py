@@ -5,22 +5,18 @@ from django.conf import settings as django_settings
 from django.core import mail
 
 from balances.testing import create_user, credits_of
-from balances.tests.test_browser import CHROMIUM, page  # noqa: F401  (the shared browser fixture)
 from requests_app.tests.conftest import links_in, outbox_to
 
-pytestmark = [
-    pytest.mark.django_db(databases=["default", "librechat"], transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "requests"
 
 
-def shoot(page, name: str) -> None:  # noqa: F811
+def shoot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, settings):  # noqa: F811
+def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, settings):
     settings.WEBHOOK_BASE_URL = live_server.url
     settings.REQUEST_REFERENCE_LABEL = "Job number"
     alice = create_user("alice@example.com", 20_000)

@@ -1,0 +1,74 @@
+"""Under a path prefix (BASE_PATH=/balance-manager): the proxy strips it, Django puts it back."""
+
+import re
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import clear_script_prefix, set_script_prefix
+
+from balances.testing import create_user
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+PREFIX = "/balance-manager"
+UNDER_PREFIX = override_settings(
+    FORCE_SCRIPT_NAME=PREFIX,
+    STATIC_URL=f"{PREFIX}/static/",
+    SESSION_COOKIE_PATH=f"{PREFIX}/",
+    CSRF_COOKIE_PATH=f"{PREFIX}/",
+    WHITENOISE_USE_FINDERS=True,
+)
+
+
+@pytest.fixture(autouse=True)
+def script_prefix():
+    """What the WSGI handler does for each request (the test client does not)."""
+    set_script_prefix(f"{PREFIX}/")
+    yield
+    clear_script_prefix()
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "correct horse")
+
+
+@UNDER_PREFIX
+def test_logging_in_redirects_and_sets_cookies_under_the_prefix(staff):
+    client = Client()
+    assert client.get("/")["Location"] == f"{PREFIX}/admin/"
+    login_page = client.get("/admin/login/?next=/balance-manager/admin/")
+    assert login_page.status_code == 200
+    assert f'action="{PREFIX}/admin/login/' in login_page.content.decode()
+    assert client.cookies["csrftoken"]["path"] == f"{PREFIX}/"
+    response = client.post(
+        "/admin/login/?next=/balance-manager/admin/", {"username": "root", "password": "correct horse"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"{PREFIX}/admin/"
+    assert client.cookies["sessionid"]["path"] == f"{PREFIX}/"
+    assert client.session["_auth_user_id"] == str(staff.pk)
+
+
+@UNDER_PREFIX
+def test_a_changelist_links_within_the_prefix(staff, mongo):
+    create_user("alice@example.com", 1_000_000)
+    client = Client()
+    client.force_login(staff)
+    response = client.get("/admin/balances/balance/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "alice@example.com" in page
+    links = re.findall(r'(?:href|src|action)="(/[^"]*)"', page)
+    # The admin's "View site" link is the prefix itself.
+    assert links and all(link.startswith(f"{PREFIX}/") or link == PREFIX for link in links), [
+        link for link in links if not link.startswith(f"{PREFIX}/")
+    ]
+
+
+@UNDER_PREFIX
+def test_static_files_are_linked_and_served_under_the_prefix(client):
+    page = client.get("/admin/login/").content.decode()
+    css = f"{PREFIX}/static/admin/css/base.css"
+    assert f'href="{css}"' in page
+    response = Client().get(css.removeprefix(PREFIX))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"/*")
