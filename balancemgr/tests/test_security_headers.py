@@ -101,6 +101,7 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
         "LOG_FORMAT": "json",
         "WEBHOOK_SECRET": "a-long-random-webhook-secret-" + "y" * 40,
         "WEBHOOK_BASE_URL": "https://chat.example.com/balance-manager",
+        "NOTIFY_TO": "admin@example.com",
         "MONGO_URI": settings.DATABASES["librechat"]["HOST"],
         "DATABASE_URL": f"sqlite:///{tmp_path}/deploy.sqlite3",
     }
