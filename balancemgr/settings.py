@@ -41,11 +41,15 @@ INSTALLED_APPS = [
     "audit",
     "requests_app",
     "analytics",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
     # First: answers /health before host validation and the HTTPS redirect (see balancemgr/health.py).
     "balancemgr.health.HealthMiddleware",
+    # Next, so that any error page on /api/, from any layer below, is turned into JSON.
+    "api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,6 +99,13 @@ DATABASES = {
     },
 }
 DATABASE_ROUTERS = ["balancemgr.routers.LibreChatRouter"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several gunicorn workers write to SQLite on every API request (rate limits). IMMEDIATE
+    # transactions wait for the write lock instead of failing with "database is locked" when a
+    # read turns into a write; WAL lets readers run beside the writer and makes commits cheap.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -188,6 +199,11 @@ USAGE_PAGE_REFRESH_SECONDS = env.float("USAGE_PAGE_REFRESH_SECONDS", default=2.0
 # Hours of LibreChat activity per MongoDB aggregation when catching up or rebuilding: wider means
 # fewer round trips, narrower means less memory and a page's refresh stops closer to its budget.
 USAGE_CHUNK_HOURS = env.int("USAGE_CHUNK_HOURS", default=24)
+
+# The JSON API (api/): requests a minute per API key, across all workers (0: no limit), and the
+# largest request body it reads.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=16384)
 
 # --- Production: sub-path, reverse proxy, hardening, health, metrics (issue 13) -------------------
 

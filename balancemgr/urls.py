@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.api import api
+
 urlpatterns = [
     # By name, so the redirect keeps the path prefix (BASE_PATH / SCRIPT_NAME).
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     # Usage analytics pages, inside the admin (before its catch-all patterns).
     path("admin/analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("request/", include("requests_app.urls")),
 ]
 

@@ -1,0 +1,41 @@
+"""The one NinjaAPI of this project, mounted at /api/. Routers are added here."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+from ninja.parser import Parser
+
+from api.balance_routes import router as balance_router
+from api.errors import UnsupportedMediaType, install_error_handlers, json_loads_strict
+
+
+class JsonOnlyParser(Parser):
+    def parse_body(self, request: HttpRequest):
+        if request.content_type != "application/json":
+            raise UnsupportedMediaType(
+                f"Send the body as JSON with 'Content-Type: application/json', not {request.content_type or 'none'!r}."
+            )
+        return json_loads_strict(request.body)
+
+
+class StaffOnlySwagger(Swagger):
+    """Interactive docs for staff; the OpenAPI document itself is public, like the README."""
+
+    def render_page(self, request, api, **kwargs):
+        return staff_member_required(lambda request: super(StaffOnlySwagger, self).render_page(request, api, **kwargs))(
+            request
+        )
+
+
+api = NinjaAPI(
+    title="LibreChat Balance Manager API",
+    version="1.0.0",
+    description="LibreChat balances for scripts and billing systems; compatible with LibreChat PR #11754. "
+    'Errors are `{"error": CODE, "detail": TEXT}`.',
+    urls_namespace="api",
+    docs=StaffOnlySwagger(),
+    parser=JsonOnlyParser(),
+)
+install_error_handlers(api)
+api.add_router("/balance/admin", balance_router)

@@ -1,0 +1,124 @@
+"""What the API answers about balances, read from LibreChat's MongoDB.
+
+LibreChat reads a user's earliest balance document (older installs hold duplicates), so every
+balance shown here is that document's.
+"""
+
+import base64
+import binascii
+import math
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from api.errors import ApiError
+from balancemgr.mongo import librechat_db
+from balances.credits import usd_from_credits
+from balances.ledger import Target
+from balances.queries import earliest_balances
+
+REFILL_FIELDS = ["autoRefillEnabled", "refillIntervalValue", "refillIntervalUnit", "refillAmount", "lastRefill"]
+_PROJECTION = {"user": 1, "tokenCredits": 1, **dict.fromkeys(REFILL_FIELDS, 1)}
+
+
+def one_user(email: str) -> Target:
+    """The LibreChat user with this email (LibreChat stores emails lowercase), or a 404/409 error."""
+    # One find on the email index: the ORM's aggregate for the same question costs several
+    # times more per request, and get-balance is the API's hot path.
+    found = list(librechat_db().users.find({"email": email.strip().lower()}, {"email": 1}).limit(2))
+    if len(found) > 1:
+        raise ApiError(409, "ambiguous_email", "Several LibreChat users (tenants) have this email; refusing to guess.")
+    if not found:
+        # The words of LibreChat PR #11754, so scripts matching on them keep working.
+        raise ApiError(404, "user_not_found", "No user with that email was found!")
+    return Target(found[0]["_id"], found[0]["email"])
+
+
+def effective_balance_document(user_id: ObjectId) -> dict | None:
+    return librechat_db().balances.find_one({"user": user_id}, _PROJECTION, sort=[("_id", 1)])
+
+
+def balance_fields(document: dict | None) -> dict:
+    """balance, hasBalanceRecord, usd and autoRefill; a user without a document has a balance of 0."""
+    if document is None:
+        return {"balance": 0, "hasBalanceRecord": False, "usd": "0.00", "autoRefill": auto_refill(None)}
+    balance = json_number(document.get("tokenCredits", 0))
+    if balance is None:
+        raise ApiError(
+            409,
+            "invalid_balance_document",
+            f"LibreChat's balance document holds tokenCredits={document.get('tokenCredits')!r:.40}, not a number.",
+        )
+    usd = str(usd_from_credits(balance))
+    return {"balance": balance, "hasBalanceRecord": True, "usd": usd, "autoRefill": auto_refill(document)}
+
+
+def auto_refill(document: dict | None) -> dict:
+    document = document or {}
+    unit = document.get("refillIntervalUnit")
+    last_refill = document.get("lastRefill")
+    return {
+        "enabled": document.get("autoRefillEnabled") is True,
+        "refillIntervalValue": json_number(document.get("refillIntervalValue")),
+        "refillIntervalUnit": unit if isinstance(unit, str) else None,
+        "refillAmount": json_number(document.get("refillAmount")),
+        "lastRefill": last_refill if hasattr(last_refill, "isoformat") else None,
+    }
+
+
+def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
+    """One page of users with a balance, in balance-document `_id` order.
+
+    Paging on `_id` (not on the balance) keeps pages stable while balances change. Later
+    duplicates of a user's document are skipped, so a page may hold fewer than `limit` users;
+    the last page is the one whose `nextCursor` is null.
+    """
+    database = librechat_db()
+    match: dict = {}
+    if cursor:
+        match["_id"] = {"$gt": _decode_cursor(cursor)}
+    if below is not None:
+        match["tokenCredits"] = {"$lt": below}
+    documents = list(database.balances.find(match, _PROJECTION).sort("_id", 1).limit(limit))
+    user_ids = list({document["user"] for document in documents if "user" in document})
+    earliest = {user_id: document["_id"] for user_id, document in earliest_balances(user_ids).items()}
+    emails = {user["_id"]: user.get("email") for user in database.users.find({"_id": {"$in": user_ids}}, {"email": 1})}
+    users = []
+    for document in documents:
+        user_id = document.get("user")
+        if user_id is None or earliest.get(user_id) != document["_id"]:
+            continue
+        balance = json_number(document.get("tokenCredits", 0))
+        users.append(
+            {
+                "userId": str(user_id),
+                "email": emails.get(user_id),
+                "balance": balance,
+                "usd": None if balance is None else str(usd_from_credits(balance)),
+                "autoRefill": auto_refill(document),
+            }
+        )
+    next_cursor = _encode_cursor(documents[-1]["_id"]) if len(documents) == limit else None
+    return {"users": users, "nextCursor": next_cursor}
+
+
+def json_number(value: object) -> int | float | None:
+    """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def _encode_cursor(document_id: ObjectId) -> str:
+    return base64.urlsafe_b64encode(document_id.binary).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> ObjectId:
+    try:
+        return ObjectId(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, InvalidId, TypeError, ValueError):
+        raise ApiError(400, "invalid_cursor", "This cursor was not given by this API.") from None

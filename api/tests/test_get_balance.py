@@ -1,0 +1,92 @@
+"""GET /api/balance/admin/get-balance: LibreChat PR #11754's shape, plus usd and refill settings."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from api.tests.conftest import GET_BALANCE, assert_error
+from balancemgr.mongo import librechat_db
+from balances import documents
+from balances.testing import create_user
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+def test_it_answers_with_the_prs_fields_first(client, read_key, alice):
+    response = client.get(GET_BALANCE, {"email": "alice@example.com"}, headers={"x-api-key": read_key})
+    assert response.status_code == 200
+    assert response.json() == {
+        "email": "alice@example.com",
+        "balance": 20_000,
+        "hasBalanceRecord": True,
+        "usd": "0.02",
+        "autoRefill": {
+            "enabled": False,
+            "refillIntervalValue": None,
+            "refillIntervalUnit": None,
+            "refillAmount": None,
+            "lastRefill": None,
+        },
+    }
+
+
+def test_it_matches_the_email_ignoring_case_and_accepts_a_bearer_key(client, read_key, alice):
+    response = client.get(GET_BALANCE, {"email": "ALICE@Example.com"}, headers={"Authorization": f"Bearer {read_key}"})
+    assert response.status_code == 200
+    assert response.json()["email"] == "alice@example.com"
+
+
+def test_it_shows_refill_settings_and_fractional_credits(client, read_key, mongo):
+    last_refill = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    create_user(
+        "carol@example.com",
+        1_234_567.5,
+        autoRefillEnabled=True,
+        refillIntervalValue=30,
+        refillIntervalUnit="days",
+        refillAmount=10_000,
+        lastRefill=last_refill,
+    )
+    body = client.get(GET_BALANCE, {"email": "carol@example.com"}, headers={"x-api-key": read_key}).json()
+    assert body["balance"] == 1_234_567.5 and body["usd"] == "1.23"
+    assert body["autoRefill"]["enabled"] is True
+    assert body["autoRefill"]["refillIntervalUnit"] == "days" and body["autoRefill"]["refillAmount"] == 10_000
+    assert body["autoRefill"]["lastRefill"].startswith("2026-11-01T12:00:00")
+
+
+def test_a_user_without_a_balance_document_has_zero_and_says_so(client, read_key, mongo):
+    create_user("bob@example.com")
+    response = client.get(GET_BALANCE, {"email": "bob@example.com"}, headers={"x-api-key": read_key})
+    assert response.status_code == 200
+    assert response.json()["balance"] == 0 and response.json()["hasBalanceRecord"] is False
+    assert librechat_db().balances.count_documents({}) == 0
+
+
+def test_it_reads_the_earliest_of_duplicate_balance_documents(client, read_key, mongo):
+    user_id = create_user("dave@example.com", 500)
+    librechat_db().balances.insert_one(documents.balance(user_id, 999_999))
+    body = client.get(GET_BALANCE, {"email": "dave@example.com"}, headers={"x-api-key": read_key}).json()
+    assert body["balance"] == 500
+
+
+def test_an_unknown_email_is_a_404_with_the_prs_words(client, read_key, mongo):
+    response = client.get(GET_BALANCE, {"email": "ghost@example.com"}, headers={"x-api-key": read_key})
+    assert assert_error(response, 404, "user_not_found")["detail"] == "No user with that email was found!"
+
+
+def test_a_missing_email_is_a_400(client, read_key, mongo):
+    body = assert_error(client.get(GET_BALANCE, headers={"x-api-key": read_key}), 400, "invalid_request")
+    assert body["detail"] == "email: required"
+
+
+def test_a_balance_that_is_not_a_number_is_a_409(client, read_key, mongo):
+    create_user("eve@example.com", "lots")
+    response = client.get(GET_BALANCE, {"email": "eve@example.com"}, headers={"x-api-key": read_key})
+    assert_error(response, 409, "invalid_balance_document")
+
+
+def test_two_users_with_the_same_email_are_a_409(client, read_key, mongo):
+    create_user("twin@example.com", 1)
+    create_user("twin@example.com", 2)
+    response = client.get(GET_BALANCE, {"email": "twin@example.com"}, headers={"x-api-key": read_key})
+    assert_error(response, 409, "ambiguous_email")
