@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
+from analytics.api import router as analytics_router
 from api.balance_routes import router as balance_router
 from api.errors import UnsupportedMediaType, install_error_handlers, json_loads_strict
 
@@ -39,3 +40,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/balance/admin", balance_router)
+api.add_router("", analytics_router)

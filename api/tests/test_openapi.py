@@ -18,6 +18,10 @@ API_PATHS = [
     "/api/balance/admin/set-balance",
     "/api/balance/admin/add-balance",
     "/api/balance/admin/users",
+    *(
+        f"/api/{name}"
+        for name in ("summary", "top-users", "top-models", "top-agents", "cost-breakdown", "usage-over-time")
+    ),
 ]
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 
