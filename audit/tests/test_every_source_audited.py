@@ -1,7 +1,6 @@
 """Every source that changes credits leaves exactly one complete audit row per user.
 
-To cover a new source (the API, credit requests), add a function that changes alice's and bob's
-balance through it to SOURCES.
+To cover a new source, add a function that changes alice's and bob's balance through it to SOURCES.
 """
 
 import io
@@ -41,11 +40,38 @@ def through_bulk_command(client, mongo, people):
     call_command("bulk_topup", *args, stdout=io.StringIO(), stderr=io.StringIO())
 
 
+def through_the_api(client, mongo, people):
+    from api.tests.conftest import ADD_BALANCE, SET_BALANCE, issue_key, post_json
+
+    key = issue_key("billing", ["read", "write"])
+    add = {"email": "alice@example.com", "amount": 1_000_000, "reason": "r"}
+    assert post_json(client, ADD_BALANCE, add, key).status_code == 200
+    assert (
+        post_json(
+            client, SET_BALANCE, {"email": "bob@example.com", "amount": 1_000_000, "reason": "r"}, key
+        ).status_code
+        == 200
+    )
+
+
+def through_credit_requests(client, mongo, people):
+    from requests_app.decisions import approve
+    from requests_app.models import CreditRequest
+
+    for name, user_id in people.items():
+        request = CreditRequest.objects.create(
+            email=f"{name}@example.com", librechat_user_id=str(user_id), reference="JOB-1", reason="r"
+        )
+        approve(request, amount_credits=1_000_000, decided_by="ann@example.com", channel="admin")
+
+
 SOURCES = {
     "admin": through_admin_action,
     "import": through_csv_import,
     "cli": through_commands,
     "cli-bulk": through_bulk_command,
+    "api": through_the_api,
+    "request": through_credit_requests,
 }
 
 
@@ -58,7 +84,8 @@ def test_each_source_writes_one_complete_audit_row_per_user(operator_client, mon
         assert len(rows) == 1, f"{source}: {email} has {len(rows)} audit rows"
         row = rows[0]
         assert row.batch.source == source.split("-")[0]
-        assert row.batch.actor and (row.reason or row.batch.reason) == "r"
+        # A credit request's reason also names the request and its reference.
+        assert row.batch.actor and (row.reason or row.batch.reason).split("; ")[-1] == "r"
         assert row.email == f"{email}@example.com" and row.status == "applied"
         assert row.delta_credits is not None and row.after_credits == (row.before_credits or 0) + row.delta_credits
         assert row.after_credits == {"alice": 1_000_500, "bob": 1_000_000}[email]

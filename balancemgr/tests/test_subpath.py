@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.test import Client, override_settings
 from django.urls import set_script_prefix
 
-from balances.testing import create_user
+from balances.testing import create_user, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 PREFIX = "/balance-manager"
@@ -76,3 +76,36 @@ def test_static_files_are_linked_and_served_under_the_prefix(client):
     response = Client().get(css.removeprefix(PREFIX))
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"/*")
+
+
+@UNDER_PREFIX
+def test_the_public_page_and_its_signed_links_work_under_the_prefix(client, mongo, settings):
+    from django.core import mail
+
+    from requests_app.tests.conftest import links_in
+
+    settings.WEBHOOK_SECRET, settings.NOTIFY_TO = "subpath-secret", ["ann@example.com"]
+    settings.WEBHOOK_BASE_URL = f"https://chat.example.com{PREFIX}"
+    alice = create_user("alice@example.com", 0)
+    form = client.get("/request/")
+    assert form.status_code == 200 and f'action="{PREFIX}/request/"' in form.content.decode()
+    data = {"email": "alice@example.com", "reference": "JOB-1", "amount_wished": "", "reason": "thesis"}
+    sent = client.post("/request/", data)
+    assert sent.status_code == 302 and sent["Location"] == f"{PREFIX}/request/sent/"
+    [link, *_] = links_in(mail.outbox[0])
+    assert link.startswith(f"https://chat.example.com{PREFIX}/request/decide/"), link
+    path = link.removeprefix(f"https://chat.example.com{PREFIX}")
+    assert client.get(path).status_code == 200
+    assert client.post(path).status_code == 200  # the confirmation page posts to its own address
+    assert credits_of(alice) > 0
+
+
+@UNDER_PREFIX
+def test_an_api_call_works_under_the_prefix(client, mongo):
+    from api.tests.conftest import issue_key
+
+    create_user("alice@example.com", 1_234)
+    key = issue_key("subpath", ["read"])
+    response = client.get("/api/balance/admin/get-balance", {"email": "alice@example.com"}, headers={"x-api-key": key})
+    assert response.status_code == 200 and response.json()["balance"] == 1_234
+    assert f"{PREFIX}/api/balance/admin/get-balance" in client.get("/api/openapi.json").json()["paths"]
