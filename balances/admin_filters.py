@@ -25,13 +25,11 @@ class CreditsFilter(admin.SimpleListFilter):
         queryset = effective_only(queryset)
         if value == "zero":
             return queryset.filter(token_credits__lte=0)
-        threshold = (
-            valid_threshold(request, value.removeprefix("below_"), "Credits") if value.startswith("below_") else None
-        )
-        if threshold is None:
-            messages.error(request, f"Credits: {value!r} is not one of this filter's choices; no rows are shown.")
+        if not value.startswith("below_"):
+            messages.error(request, f"Credits: {value!r} is not one of this filter's choices. No rows are shown.")
             return queryset.none()
-        return queryset.filter(token_credits__lt=threshold)
+        threshold = valid_threshold(request, value.removeprefix("below_"), "Credits")
+        return queryset.none() if threshold is None else queryset.filter(token_credits__lt=threshold)
 
 
 class CreditsBelowFilter(admin.SimpleListFilter):
