@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from audit.models import ChangeBatch
+from balancemgr.admin_site import TypedValueFilter
 
 
 class SourceFilter(admin.SimpleListFilter):
@@ -68,22 +69,12 @@ class BatchFilter(admin.SimpleListFilter):
         return queryset.filter(batch_id=int(self.value()))
 
 
-class DateBoundFilter(admin.SimpleListFilter):
+class DateBoundFilter(TypedValueFilter):
     """`?created_from=YYYY-MM-DD` (and `created_to`, inclusive), typed in the sidebar."""
 
-    template = "admin/audit/date_filter.html"
+    input_type = "date"
     field_path = "created_at"
     lookup = "gte"
-
-    def lookups(self, request, model_admin):
-        return [("", "")]
-
-    def has_output(self):
-        return True
-
-    def choices(self, changelist):
-        kept = [(key, value) for key, value in changelist.params.items() if key != self.parameter_name]
-        yield {"query_parts": kept}
 
     def queryset(self, request, queryset):
         if not self.value():

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from balancemgr.admin_site import TypedValueFilter
 from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
 from balances.models import LibreChatUser
 from balances.queries import duplicate_balance_ids, user_ids_with_balance
@@ -32,23 +33,12 @@ class CreditsFilter(admin.SimpleListFilter):
         return queryset.none() if threshold is None else queryset.filter(token_credits__lt=threshold)
 
 
-class CreditsBelowFilter(admin.SimpleListFilter):
+class CreditsBelowFilter(TypedValueFilter):
     """A free threshold typed by the admin: `?credits_below=2500000`."""
 
     title = "credits below (custom)"
     parameter_name = "credits_below"
-    template = "admin/balances/input_filter.html"
-
-    def lookups(self, request, model_admin):
-        return [("", "")]
-
-    def has_output(self):
-        return True
-
-    def choices(self, changelist):
-        # The form resubmits the other active filters and the search as hidden inputs.
-        kept = [(key, value) for key, value in changelist.params.items() if key != self.parameter_name]
-        yield {"query_parts": kept}
+    placeholder = "e.g. 2500000"
 
     def queryset(self, request, queryset):
         if not self.value():
