@@ -56,6 +56,7 @@ def approve(credit_request: CreditRequest, *, amount_credits: int, decided_by: s
     credit_request.refresh_from_db()
     if not won:
         raise DecisionRefused(already_decided(credit_request))
+    log_decision(credit_request)
     _credit(credit_request, target)
     return credit_request
 
@@ -68,6 +69,7 @@ def reject(credit_request: CreditRequest, *, note: str, decided_by: str, channel
     credit_request.refresh_from_db()
     if not won:
         raise DecisionRefused(already_decided(credit_request))
+    log_decision(credit_request)
     mail.notify_requester(credit_request)
     return credit_request
 
@@ -96,11 +98,35 @@ def expire_stale(older_than: timedelta, *, dry_run: bool = False) -> int:
     stale = CreditRequest.objects.filter(status=Status.PENDING, created_at__lt=timezone.now() - older_than)
     if dry_run:
         return stale.count()
-    return stale.update(
+    expired = stale.update(
         status=Status.EXPIRED,
         decided_at=timezone.now(),
         decided_by="expire_requests",
         channel=CreditRequest.Channel.EXPIRY,
+    )
+    log.info(
+        "expired %s pending credit requests", expired, extra={"event": "credit_requests_expired", "count": expired}
+    )
+    return expired
+
+
+def log_decision(credit_request: CreditRequest) -> None:
+    """One log line per decision (JSON with LOG_FORMAT=json); the requester's free text stays in the table."""
+    log.info(
+        "credit request %s %s by %s",
+        credit_request.pk,
+        credit_request.status,
+        credit_request.decided_by,
+        extra={
+            "event": "credit_request_decision",
+            "request_id": credit_request.pk,
+            "status": credit_request.status,
+            "email": credit_request.email,
+            "amount_granted_credits": credit_request.amount_granted_credits,
+            "decided_by": credit_request.decided_by,
+            "channel": credit_request.channel,
+            "batch_id": credit_request.batch_id,
+        },
     )
 
 
