@@ -79,13 +79,16 @@ def test_static_files_are_linked_and_served_under_the_prefix(client):
 
 
 @UNDER_PREFIX
-def test_the_public_page_and_its_signed_links_work_under_the_prefix(client, mongo, settings):
+# Inside UNDER_PREFIX, never pytest-django's `settings` fixture: it would restore its overrides
+# after the decorator's, putting FORCE_SCRIPT_NAME back for every later test.
+@override_settings(
+    WEBHOOK_SECRET="subpath-secret", NOTIFY_TO=["ann@example.com"], WEBHOOK_BASE_URL=f"https://chat.example.com{PREFIX}"
+)
+def test_the_public_page_and_its_signed_links_work_under_the_prefix(client, mongo):
     from django.core import mail
 
     from requests_app.tests.conftest import links_in
 
-    settings.WEBHOOK_SECRET, settings.NOTIFY_TO = "subpath-secret", ["ann@example.com"]
-    settings.WEBHOOK_BASE_URL = f"https://chat.example.com{PREFIX}"
     alice = create_user("alice@example.com", 0)
     form = client.get("/request/")
     assert form.status_code == 200 and f'action="{PREFIX}/request/"' in form.content.decode()
