@@ -37,3 +37,21 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
+
+
+def log_in_in_browser(page, base_url: str, next_path: str, *, group: str | None = None, username: str = "olga") -> None:
+    """Create a staff user (in `group`, or a superuser when None) and log in through the admin's login page."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    if group is None:
+        User.objects.create_superuser(username, password="correct horse")
+    else:
+        User.objects.create_user(username, password="correct horse", is_staff=True).groups.add(
+            Group.objects.get(name=group)
+        )
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse")
+    page.click("input[type=submit]")

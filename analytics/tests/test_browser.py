@@ -8,15 +8,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from analytics.testing import conversation, spend
-from balances.testing import create_user
+from balances.testing import create_user, log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 # Git-ignored: screenshots to look at after a run.
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-output" / "analytics"
 
 
-def test_the_overview_draws_its_chart(page, live_server, django_user_model, mongo):
-    from django.contrib.auth.models import Group
+def test_the_overview_draws_its_chart(page, live_server, mongo):
 
     alice = create_user("alice@example.com", 2_000_000, name="Alice")
     for day in range(7):
@@ -24,14 +23,8 @@ def test_the_overview_draws_its_chart(page, live_server, django_user_model, mong
         conversation(alice, when, f"c{day}")
         spend(alice, when, tokens=20_000 * (day + 1), conversation_id=f"c{day}")
         spend(alice, when, token_type="completion", tokens=5_000 * (day + 1), rate=10.0, conversation_id=f"c{day}")
-    viewer = django_user_model.objects.create_user("vera", password="correct horse", is_staff=True)
-    viewer.groups.add(Group.objects.get(name="viewer"))
-
     page.set_viewport_size({"width": 1280, "height": 1000})
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/analytics/%3Fperiod%3D7d")
-    page.fill("#id_username", "vera")
-    page.fill("#id_password", "correct horse")
-    page.click("input[type=submit]")
+    log_in_in_browser(page, live_server.url, "/admin/analytics/%3Fperiod%3D7d", group="viewer", username="vera")
     page.wait_for_function("document.getElementById('analytics-chart').chart !== undefined")
 
     drawn = page.evaluate(

@@ -5,16 +5,13 @@ import re
 import pytest
 
 from api.models import ApiKey, key_sha256
+from balances.testing import log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 
 
-def test_a_superuser_creates_a_key_and_reads_the_docs(page, live_server, django_user_model, tmp_path):
-    django_user_model.objects.create_superuser("root", password="correct horse")
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/api/apikey/add/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "correct horse")
-    page.click("input[type=submit]")
+def test_a_superuser_creates_a_key_and_reads_the_docs(page, live_server, tmp_path):
+    log_in_in_browser(page, live_server.url, "/admin/api/apikey/add/", username="root")
     page.fill("#id_name", "billing")
     page.check("input[name=scopes][value=write]")
     page.screenshot(path=tmp_path / "api-key-add.png", full_page=True)

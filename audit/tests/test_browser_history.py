@@ -6,27 +6,20 @@ import pytest
 
 from audit.models import ChangeBatch
 from balances.ledger import Kind, Target, change_one
-from balances.testing import create_user, credits_of
+from balances.testing import create_user, credits_of, log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
-def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, django_user_model, mongo):
-    from django.contrib.auth.models import Group
+def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, mongo):
 
     SCREENSHOTS.mkdir(exist_ok=True)
     dave = create_user("dave@example.com", 0)
     change_one(Target(dave, "dave@example.com"), kind=Kind.ADD, amount_credits=5_000_000, source="cli", actor="ops")
     mongo.balances.update_one({"user": dave}, {"$inc": {"tokenCredits": -4_000_000}})  # LibreChat spent most
-    operator = django_user_model.objects.create_user("olga", password="correct horse", is_staff=True)
-    operator.groups.add(Group.objects.get(name="operator"))
     page.set_viewport_size({"width": 1400, "height": 900})
-
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "olga")
-    page.fill("#id_password", "correct horse")
-    page.click("input[type=submit]")
+    log_in_in_browser(page, live_server.url, "/admin/", group="operator")
     page.click("text=Who changed which balance, when and why")
     page.fill("#searchbar", "dave")
     page.press("#searchbar", "Enter")

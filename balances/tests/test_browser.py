@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from balances.testing import create_user, credits_of
+from balances.testing import create_user, credits_of, log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 
@@ -18,22 +18,11 @@ def screenshot(page, name: str, width: int) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
 
 
-def log_in_as_operator(page, live_server, django_user_model, next_url: str) -> None:
-    from django.contrib.auth.models import Group
-
-    operator = django_user_model.objects.create_user("olga", password="correct horse", is_staff=True)
-    operator.groups.add(Group.objects.get(name="operator"))
-    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "olga")
-    page.fill("#id_password", "correct horse")
-    page.click("input[type=submit]")
-
-
-def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, django_user_model, mongo):
+def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, mongo):
     dave = create_user("daveporter@example.com", 20_000, name="Dave Porter")
     for number in range(30):
         create_user(f"user{number:02}@example.com", number * 100_000, name=f"User {number}")
-    log_in_as_operator(page, live_server, django_user_model, "/admin/balances/balance/")
+    log_in_in_browser(page, live_server.url, "/admin/balances/balance/", group="operator")
     screenshot(page, "balances-list", 1400)
     screenshot(page, "balances-list", 390)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -51,9 +40,9 @@ def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, dj
     assert credits_of(dave) == 5_020_000
 
 
-def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_server, django_user_model, mongo):
+def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_server, mongo):
     erin = create_user("erin@example.com", 1_000, name="Erin")
-    log_in_as_operator(page, live_server, django_user_model, f"/admin/balances/librechatuser/{erin}/change/")
+    log_in_in_browser(page, live_server.url, f"/admin/balances/librechatuser/{erin}/change/", group="operator")
     page.click("button[value=top_up]")
     # Typing an amount while the first preset is still selected must review the typed amount.
     page.fill("input[name=amount]", "2,500,000")
@@ -68,10 +57,10 @@ def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_s
     assert credits_of(erin) == 2_501_000
 
 
-def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, django_user_model, mongo):
+def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, mongo):
     frank = create_user("frank@example.com", 9_000, name="Frank")
     balance_id = mongo.balances.find_one({"user": frank})["_id"]
-    log_in_as_operator(page, live_server, django_user_model, f"/admin/balances/balance/{balance_id}/change/")
+    log_in_in_browser(page, live_server.url, f"/admin/balances/balance/{balance_id}/change/", group="operator")
     page.click("button[value=set_balance]")
     page.fill("input[name=amount]", "100")
     page.click("input[value=Review]")
@@ -80,12 +69,12 @@ def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, dj
     assert credits_of(frank) == 100
 
 
-def test_a_csv_import_previews_each_row_then_applies(page, live_server, django_user_model, mongo, tmp_path):
+def test_a_csv_import_previews_each_row_then_applies(page, live_server, mongo, tmp_path):
     grace = create_user("grace@example.com", 1_000, name="Grace")
     create_user("heidi@example.com", name="Heidi")
     csv_file = tmp_path / "topups.csv"
     csv_file.write_text("email,amount,reason\ngrace@example.com,2000000,refund\nheidi@example.com,500000,\n")
-    log_in_as_operator(page, live_server, django_user_model, "/admin/audit/importrow/import/")
+    log_in_in_browser(page, live_server.url, "/admin/audit/importrow/import/", group="operator")
     page.set_input_files("input[name=import_file]", str(csv_file))
     page.click("input[type=submit]")
     assert "Mode: add credits" in page.inner_text("p.plan")
