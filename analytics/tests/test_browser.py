@@ -1,5 +1,6 @@
 """A viewer opens the usage Overview in headless Chromium and the chart is drawn from our static files."""
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,16 @@ pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transact
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-output" / "analytics"
 
 
+def wait_for_the_chart(page, timeout_seconds: float = 10) -> None:
+    # Polls from Python: page.wait_for_function evaluates its predicate with eval() inside the
+    # page, which our CSP (script-src 'self', no unsafe-eval) rightly refuses.
+    deadline = time.monotonic() + timeout_seconds
+    while not page.evaluate("() => document.getElementById('analytics-chart')?.chart !== undefined"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the chart was not drawn within {timeout_seconds} s")
+        page.wait_for_timeout(100)
+
+
 def test_the_overview_draws_its_chart(page, live_server, mongo):
 
     alice = create_user("alice@example.com", 2_000_000, name="Alice")
@@ -25,7 +36,7 @@ def test_the_overview_draws_its_chart(page, live_server, mongo):
         spend(alice, when, token_type="completion", tokens=5_000 * (day + 1), rate=10.0, conversation_id=f"c{day}")
     page.set_viewport_size({"width": 1280, "height": 1000})
     log_in_in_browser(page, live_server.url, "/admin/analytics/%3Fperiod%3D7d", group="viewer", username="vera")
-    page.wait_for_function("document.getElementById('analytics-chart').chart !== undefined")
+    wait_for_the_chart(page)
 
     drawn = page.evaluate(
         """() => {
@@ -55,7 +66,7 @@ def test_the_overview_draws_its_chart(page, live_server, mongo):
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/admin/analytics/?period=7d")
-    page.wait_for_function("document.getElementById('analytics-chart').chart !== undefined")
+    wait_for_the_chart(page)
     page.screenshot(path=str(SCREENSHOTS / "overview-390px.png"), full_page=True)
     page.goto(f"{live_server.url}/admin/analytics/users/?period=7d")
     page.screenshot(path=str(SCREENSHOTS / "users-390px.png"), full_page=True)
