@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
@@ -28,3 +30,13 @@ def test_it_forgets_windows_older_than_a_day():
     RateLimitWindow.objects.create(key="old", window_start=timezone.now() - timezone.timedelta(days=2), hit_count=9)
     seconds_until_allowed("new", limit=5, window_seconds=60)
     assert list(RateLimitWindow.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_it_counts_on_in_a_window_the_orm_opened():
+    # The one-statement upsert must store window starts exactly as the ORM does, or the unique
+    # constraint would not see the same window and the limit would reset.
+    window_start = datetime.fromtimestamp(timezone.now().timestamp() // 3600 * 3600, tz=UTC)
+    RateLimitWindow.objects.create(key="ip:192.0.2.9", window_start=window_start, hit_count=2)
+    assert seconds_until_allowed("ip:192.0.2.9", limit=3, window_seconds=3600) == 0
+    assert seconds_until_allowed("ip:192.0.2.9", limit=3, window_seconds=3600) > 0
+    assert list(RateLimitWindow.objects.values_list("hit_count", flat=True)) == [4]
