@@ -45,13 +45,14 @@ def apply_adds(changes: list[BalanceChange]) -> None:
     if not writable:
         return
     missing = [ObjectId(c.librechat_user_id) for c in writable if ObjectId(c.librechat_user_id) not in balances]
-    if missing:
-        _create_missing_balances(missing)
-        balances.update(earliest_balances(missing))
+    created = _create_missing_balances(missing) if missing else {}
+    balances.update(created)
+    if raced := [user_id for user_id in missing if user_id not in created]:  # LibreChat created them first
+        balances.update(earliest_balances(raced))
     unrecorded = [change for change in writable if change.after_credits is None]
     for change in unrecorded:
         user_id = ObjectId(change.librechat_user_id)
-        before = None if user_id in missing else credits_number(balances[user_id].get("tokenCredits", 0))
+        before = None if user_id in created else credits_number(balances[user_id].get("tokenCredits", 0))
         change.before_credits, change.delta_credits = before, change.requested_credits
         change.after_credits = (before or 0) + change.requested_credits
     BalanceChange.objects.bulk_update(unrecorded, ["before_credits", "delta_credits", "after_credits"])
@@ -160,11 +161,19 @@ def _remember(change_id: ObjectId, delta: float) -> dict:
     return {"$push": {CHANGE_MARKER: {"$each": [{"id": change_id, "delta": delta}], "$slice": -CHANGES_REMEMBERED}}}
 
 
-def _create_missing_balances(user_ids: list[ObjectId]) -> None:
+def _create_missing_balances(user_ids: list[ObjectId]) -> dict[ObjectId, dict]:
+    """Create a 0-credit balance document for each user without one; returns {user id: document} of those created.
+
+    A user missing from the answer got a document from someone else in the meantime.
+    """
     # A separate upsert, never combined with the marker guard: a guarded upsert that finds the
     # change already applied would insert a second balance document.
     upserts = [UpdateOne({"user": user_id}, {"$setOnInsert": {"tokenCredits": 0}}, upsert=True) for user_id in user_ids]
-    _balances().bulk_write(upserts, ordered=False)
+    upserted_ids = _balances().bulk_write(upserts, ordered=False).upserted_ids
+    return {
+        user_ids[index]: {"_id": document_id, "user": user_ids[index], "tokenCredits": 0}
+        for index, document_id in upserted_ids.items()
+    }
 
 
 def _insert_transactions(changes: list[BalanceChange], delta_by_change_id: dict[str, float]) -> list[BalanceChange]:

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 
 from audit.models import BalanceChange, ChangeBatch
 from balances import ledger
-from balances.ledger import Kind, LedgerError, Target
+from balances.ledger import Kind, LedgerError, Target, writes
+from balances.queries import earliest_balances
 from balances.testing import balance_documents, create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -52,6 +53,25 @@ def test_add_creates_the_balance_document_when_missing(mongo):
     change = add(bob, 5_000_000, email="bob@example.com")
     assert balance_documents(bob)[0]["tokenCredits"] == 5_000_000
     assert change.before_credits is None
+
+
+def test_add_credits_a_balance_librechat_created_after_the_ledger_read_none(mongo, monkeypatch):
+    # LibreChat creates a balance document at login; one may appear between the ledger's read
+    # and its upsert. The upsert then creates nothing and the credits go to LibreChat's document.
+    dana = create_user("dana@example.com")
+    reads = []
+
+    def read_before_librechat_writes(user_ids):
+        reads.append(user_ids)
+        if len(reads) == 1:
+            mongo.balances.insert_one({"user": dana, "tokenCredits": 300})
+            return {}
+        return earliest_balances(user_ids)
+
+    monkeypatch.setattr(writes, "earliest_balances", read_before_librechat_writes)
+    change = add(dana, 1_000, email="dana@example.com")
+    assert [document["tokenCredits"] for document in balance_documents(dana)] == [1_300]
+    assert (change.before_credits, change.after_credits, change.status) == (300, 1_300, "applied")
 
 
 def test_add_credits_the_earliest_of_duplicate_balances(mongo):
