@@ -7,6 +7,7 @@ import sys
 import time
 
 from bson import ObjectId
+from django.db import connections, router, transaction
 from django.utils import timezone
 from pymongo import UpdateOne
 from pymongo.collection import Collection
@@ -55,7 +56,7 @@ def apply_adds(changes: list[BalanceChange]) -> None:
         before = None if user_id in created else credits_number(balances[user_id].get("tokenCredits", 0))
         change.before_credits, change.delta_credits = before, change.requested_credits
         change.after_credits = (before or 0) + change.requested_credits
-    BalanceChange.objects.bulk_update(unrecorded, ["before_credits", "delta_credits", "after_credits"])
+    _record_readings(unrecorded)
     pause_point("add:before-transactions")
     writable = _insert_transactions(writable, {c.transaction_id: c.requested_credits for c in writable})
     pause_point("add:after-transactions")
@@ -127,7 +128,7 @@ def apply_records(changes: list[BalanceChange]) -> None:
         stored = balances.get(ObjectId(change.librechat_user_id), {}).get("tokenCredits")
         change.before_credits = change.after_credits = None if stored is None else credits_number(stored)
         change.delta_credits = change.requested_credits
-    BalanceChange.objects.bulk_update(unrecorded, ["before_credits", "delta_credits", "after_credits"])
+    _record_readings(unrecorded)
     written = _insert_transactions(changes, {c.transaction_id: c.requested_credits for c in changes})
     _mark_applied(written)
 
@@ -270,6 +271,24 @@ def _record(change: BalanceChange, before: float | None, after: float | None, de
     BalanceChange.objects.filter(pk=change.pk, status=Status.PENDING).update(
         before_credits=before, after_credits=after, delta_credits=delta, updated_at=timezone.now()
     )
+
+
+def _record_readings(changes: list[BalanceChange]) -> None:
+    """Save before, delta and after of many changes before their writes, as `_record` does for one.
+
+    One executemany of a plain UPDATE per row: Django's bulk_update builds a CASE WHEN per field
+    over the whole chunk, which cost about 0.65 ms of CPU per user, most of a top-up's own time.
+    """
+    if not changes:
+        return
+    connection = connections[router.db_for_write(BalanceChange)]
+    quote, meta = connection.ops.quote_name, BalanceChange._meta
+    fields = [meta.get_field(name) for name in ("before_credits", "delta_credits", "after_credits")]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    rows = [(change.before_credits, change.delta_credits, change.after_credits, change.pk) for change in changes]
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.executemany(statement, rows)
 
 
 def _mark_applied(changes: list[BalanceChange]) -> None:
