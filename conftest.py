@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect, sync_playwright
 
 from balancemgr.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
 
@@ -20,6 +21,9 @@ _server = None
 
 def pytest_configure(config):
     global _server
+    # Browser assertions wait for the page (a click returns before the next page has loaded);
+    # a loaded CI machine can take longer than Playwright's 5 s default.
+    expect.set_options(timeout=15_000)
     uri = os.environ.get("MONGO_TEST_URI")
     if not uri:
         port = free_port()
@@ -101,8 +105,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def page():
     """A page in headless Debian Chromium driven by Playwright; mark the test `browser`."""
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # around it are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

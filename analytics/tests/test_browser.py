@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from analytics.testing import conversation, spend
 from balances.testing import create_user, log_in_in_browser
@@ -54,15 +55,15 @@ def test_the_overview_draws_its_chart(page, live_server, mongo):
     )
     assert drawn["points"] in (7, 8) and drawn["costs"] == 7
     assert drawn["painted"] > 5_000
-    assert page.is_hidden("#analytics-custom")
-    assert "Usage counted up to" in page.inner_text("#analytics-age")
+    expect(page.locator("#analytics-custom")).to_be_hidden()
+    expect(page.locator("#analytics-age")).to_contain_text("Usage counted up to")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "overview-desktop.png"), full_page=True)
 
     page.uncheck("#analytics-auto-refresh")
     assert page.evaluate("window.localStorage.getItem('analytics-auto-refresh')") == "off"
     page.select_option("#analytics-period", "custom")
-    assert page.is_visible("#analytics-custom")
+    expect(page.locator("#analytics-custom")).to_be_visible()
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/admin/analytics/?period=7d")

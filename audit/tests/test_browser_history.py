@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from audit.models import ChangeBatch
 from balances.ledger import Kind, Target, change_one
@@ -23,26 +24,26 @@ def test_an_operator_reverses_a_batch_found_in_the_history(page, live_server, mo
     page.click("text=Who changed which balance, when and why")
     page.fill("#searchbar", "dave")
     page.press("#searchbar", "Enter")
-    assert "5,000,000" in page.inner_text("#history-totals")
+    expect(page.locator("#history-totals")).to_contain_text("5,000,000")
     page.screenshot(path=SCREENSHOTS / "history.png", full_page=True)
 
     page.click("#result_list a[href*='/changebatch/']")
     page.click("#reverse-batch")
-    assert "Would go below 0" in page.inner_text("#reversal-plan")
+    expect(page.locator("#reversal-plan")).to_contain_text("Would go below 0")
     page.screenshot(path=SCREENSHOTS / "reversal-plan.png", full_page=True)
     page.click("input[value='Reverse this batch']")
-    assert "below 0" in page.inner_text(".errorlist")
+    expect(page.locator(".errorlist")).to_contain_text("below 0")
     page.check("input[name=below_zero][value=clamp]")
     page.fill("input[name=reason]", "sent to the wrong user")
     page.click("input[value='Reverse this batch']")
-    assert "Reversal opened as batch" in page.inner_text("ul.messagelist")
+    expect(page.locator("ul.messagelist")).to_contain_text("Reversal opened as batch")
     page.screenshot(path=SCREENSHOTS / "reversal-done.png", full_page=True)
     assert credits_of(dave) == 0
     assert ChangeBatch.objects.get(reverses__isnull=False).kind == Kind.SUBTRACT_CLAMPED
 
     page.goto(f"{live_server.url}/admin/audit/balancechange/librechat-credits/")
-    assert "LibreChat / other" not in page.inner_text("#librechat-credits"), "both rows are ours"
+    expect(page.locator("#librechat-credits"), "both rows are ours").not_to_contain_text("LibreChat / other")
     page.screenshot(path=SCREENSHOTS / "librechat-credits.png", full_page=True)
     page.click("#librechat-credits a[href*='/librechatuser/']")
-    assert "Credits in LibreChat's history" in page.inner_text("#content")
+    expect(page.locator("#content")).to_contain_text("Credits in LibreChat's history")
     page.screenshot(path=SCREENSHOTS / "user-page-history.png", full_page=True)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from balances.testing import create_user, credits_of, log_in_in_browser
 
@@ -34,9 +35,9 @@ def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, mo
     page.check("input[name=preset][value='5000000']")
     page.fill("textarea[name=reason]", "browser test")
     page.click("input[value=Review]")
-    assert "total change 5,000,000 credits ($5.00)" in page.inner_text("p.plan")
+    expect(page.locator("p.plan")).to_contain_text("total change 5,000,000 credits ($5.00)")
     page.click("input[value='Yes, apply']")
-    assert "Added 5,000,000 credits ($5.00) for 1 user (batch" in page.inner_text("ul.messagelist")
+    expect(page.locator("ul.messagelist")).to_contain_text("Added 5,000,000 credits ($5.00) for 1 user (batch")
     assert credits_of(dave) == 5_020_000
 
 
@@ -47,13 +48,13 @@ def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_s
     # Typing an amount while the first preset is still selected must review the typed amount.
     page.fill("input[name=amount]", "2,500,000")
     page.click("input[value=Review]")
-    assert "Add 2,500,000 credits to each of 1 user" in page.inner_text("p.plan")
-    assert "erin@example.com" in page.inner_text("table.plan-users")
-    assert "2,501,000" in page.inner_text("table.plan-users")
+    expect(page.locator("p.plan")).to_contain_text("Add 2,500,000 credits to each of 1 user")
+    expect(page.locator("table.plan-users")).to_contain_text("erin@example.com")
+    expect(page.locator("table.plan-users")).to_contain_text("2,501,000")
     screenshot(page, "confirmation", 1400)
     screenshot(page, "confirmation", 390)
     page.click("input[value='Yes, apply']")
-    assert "for 1 user (batch" in page.inner_text("ul.messagelist")
+    expect(page.locator("ul.messagelist")).to_contain_text("for 1 user (batch")
     assert credits_of(erin) == 2_501_000
 
 
@@ -64,7 +65,7 @@ def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, mo
     page.click("button[value=set_balance]")
     page.fill("input[name=amount]", "100")
     page.click("input[value=Review]")
-    assert "Set the balance to 100 credits for 1 user" in page.inner_text("p.plan")
+    expect(page.locator("p.plan")).to_contain_text("Set the balance to 100 credits for 1 user")
     page.click("input[value='Yes, apply']")
     assert credits_of(frank) == 100
 
@@ -77,8 +78,8 @@ def test_a_csv_import_previews_each_row_then_applies(page, live_server, mongo, t
     log_in_in_browser(page, live_server.url, "/admin/audit/importrow/import/", group="operator")
     page.set_input_files("input[name=import_file]", str(csv_file))
     page.click("input[type=submit]")
-    assert "Mode: add credits" in page.inner_text("p.plan")
-    assert "2,500,000 credits ($2.50)" in page.inner_text("p.plan")
+    expect(page.locator("p.plan")).to_contain_text("Mode: add credits")
+    expect(page.locator("p.plan")).to_contain_text("2,500,000 credits ($2.50)")
     screenshot(page, "import-preview", 1400)
     screenshot(page, "import-preview", 390)
     page.set_viewport_size({"width": 1280, "height": 900})

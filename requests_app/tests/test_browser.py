@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from playwright.sync_api import expect
 
 from balances.testing import create_user, credits_of
 from requests_app.tests.conftest import links_in, outbox_to
@@ -26,7 +27,7 @@ def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, se
     shoot(page, "request-form-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
     page.click("button[type=submit]")
-    assert "There is a problem" in page.inner_text(".error-summary")
+    expect(page.locator(".error-summary")).to_contain_text("There is a problem")
     shoot(page, "request-form-errors-390px")
     page.goto(f"{live_server.url}/request/")
     shoot(page, "request-form-390px")
@@ -38,17 +39,17 @@ def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, se
     page.fill("#id_amount_wished", "5,000,000")
     page.fill("#id_reason", "Finishing the literature review.")
     page.click("button[type=submit]")
-    assert page.inner_text("h1") == "Request received"
+    expect(page.locator("h1")).to_have_text("Request received")
 
     approve_url = next(url for url in links_in(outbox_to("ann@example.com")[0]) if "/approve/" in url)
     mail.outbox.clear()
     page.goto(approve_url)
-    assert "Approve 5,000,000 credits ($5.00)?" in page.inner_text("h1")
-    assert "Job number" in page.inner_text("dl.summary")
+    expect(page.locator("h1")).to_contain_text("Approve 5,000,000 credits ($5.00)?")
+    expect(page.locator("dl.summary")).to_contain_text("Job number")
     shoot(page, "decision-confirm-390px")
     assert credits_of(alice) == 20_000
     page.click("button[type=submit]")
-    assert page.inner_text("h1") == "Request approved"
+    expect(page.locator("h1")).to_have_text("Request approved")
     shoot(page, "decision-done-390px")
     assert credits_of(alice) == 5_020_000
     assert [message.to for message in mail.outbox] == [["alice@example.com"]]
