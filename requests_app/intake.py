@@ -1,6 +1,7 @@
 """Taking in a request from the public page: rate limits, the record, the admin mail."""
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from balancemgr.ratelimit import seconds_until_allowed
 from balances.ledger import targets_for_emails
@@ -30,16 +31,25 @@ def record_request(
     The requester is told the same in every case, so the page never reveals who has an account.
     """
     targets, _unknown, _ambiguous = targets_for_emails([email])
-    is_duplicate = CreditRequest.objects.filter(email=email, status=CreditRequest.Status.PENDING).exists()
-    credit_request = CreditRequest.objects.create(
+    credit_request = CreditRequest(
         email=email,
         librechat_user_id=str(targets[0].user_id) if targets else "",
         reference=reference,
         amount_wished_credits=amount_wished_credits,
         reason=reason,
         client_ip=client_ip or None,
-        is_duplicate=is_duplicate,
+        is_duplicate=has_pending_request(email),
     )
-    if credit_request.librechat_user_id and not is_duplicate:
+    try:
+        with transaction.atomic():
+            credit_request.save()
+    except IntegrityError:  # a request from the same email was stored in the meantime, and is mailed
+        credit_request.is_duplicate = True
+        credit_request.save()
+    if credit_request.librechat_user_id and not credit_request.is_duplicate:
         mail.notify_admins(credit_request)
     return credit_request
+
+
+def has_pending_request(email: str) -> bool:
+    return CreditRequest.objects.filter(email=email, status=CreditRequest.Status.PENDING).exists()

@@ -56,6 +56,14 @@ class CreditRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # Two requests sent at the same moment must not both be mailed: the second is a duplicate.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(status="pending", is_duplicate=False),
+                name="one_mailed_pending_request_per_email",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_status_display()})"

@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 
+from requests_app.intake import has_pending_request
 from requests_app.models import CreditRequest
 
 ADMINS = ["ann@example.com", "ben@example.com"]
@@ -29,7 +30,7 @@ def submit(client, meta: dict | None = None, **fields):
 
 def pending_request(email="alice@example.com", user_id=None, **fields) -> CreditRequest:
     """A stored pending request, as the public page leaves it (without mailing anyone)."""
-    fields = {"reference": "JOB-1", "reason": "thesis", **fields}
+    fields = {"reference": "JOB-1", "reason": "thesis", "is_duplicate": has_pending_request(email), **fields}
     return CreditRequest.objects.create(email=email, librechat_user_id=str(user_id) if user_id else "", **fields)
 
 

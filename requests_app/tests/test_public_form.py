@@ -5,8 +5,9 @@ from django.core import mail
 
 from balancemgr.models import RateLimitWindow
 from balances.testing import create_user
+from requests_app import intake
 from requests_app.models import CreditRequest
-from requests_app.tests.conftest import ADMINS, submit
+from requests_app.tests.conftest import ADMINS, pending_request, submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -57,6 +58,17 @@ def test_a_second_request_while_one_is_pending_is_a_duplicate_and_not_mailed(cli
     response = submit(client, reason="again")
     assert response.status_code == 302 and response["Location"] == "/request/sent/"
     assert list(CreditRequest.objects.order_by("id").values_list("is_duplicate", flat=True)) == [False, True]
+    assert mail.outbox == []
+
+
+def test_of_two_requests_sent_at_the_same_moment_only_one_is_mailed(client, alice, monkeypatch):
+    # The other worker stored its request after this one checked for a pending request.
+    monkeypatch.setattr(intake, "has_pending_request", lambda email: False)
+    pending_request(reason="the other one")
+    response = submit(client)
+    assert response.status_code == 302 and response["Location"] == "/request/sent/"
+    rows = CreditRequest.objects.order_by("id").values_list("reason", "is_duplicate")
+    assert list(rows) == [("the other one", False), ("thesis runs", True)]
     assert mail.outbox == []
 
 
