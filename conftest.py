@@ -48,11 +48,14 @@ def pytest_unconfigure(config):
 @pytest.fixture
 def mongo(request):
     """LibreChat's test database as a pymongo handle, emptied before the test."""
+    from django.core.cache import cache
+
     from balancemgr.mongo import librechat_db
 
     database = librechat_db()
     for name in LIBRECHAT_COLLECTIONS:
         database[name].delete_many({})
+    cache.clear()  # answers kept about the previous test's LibreChat data
     return database
 
 

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bson import ObjectId
+from django.core.cache import cache
 from django.db.models import Q
 
 from balancemgr.mongo import librechat_db
 from balances.models import LibreChatUser
 
 SPENDING_TOKEN_TYPES = ["prompt", "completion"]
+DUPLICATES_CACHE_SECONDS = 60
 
 
 def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
@@ -32,12 +34,21 @@ def duplicate_balance_ids() -> list[ObjectId]:
     """Ids of the balance documents LibreChat ignores: every one of a user's documents but the earliest.
 
     Older installs hold duplicates; filters and plans must judge each user by the earliest only.
+    Finding them groups the whole collection, so the answer is kept for a minute per worker,
+    keyed by the collection's document count: a duplicate only appears with a new document,
+    and documents only go with deleted users, so a changed count means a fresh answer.
     """
+    balances = librechat_db().balances
+    cache_key = f"duplicate-balance-ids:{balances.estimated_document_count()}"
+    return cache.get_or_set(cache_key, lambda: _group_duplicate_balance_ids(balances), DUPLICATES_CACHE_SECONDS)
+
+
+def _group_duplicate_balance_ids(balances) -> list[ObjectId]:
     pipeline = [
         {"$group": {"_id": "$user", "ids": {"$push": "$_id"}, "count": {"$sum": 1}}},
         {"$match": {"count": {"$gt": 1}}},
     ]
-    return [balance_id for row in librechat_db().balances.aggregate(pipeline) for balance_id in sorted(row["ids"])[1:]]
+    return [balance_id for row in balances.aggregate(pipeline) for balance_id in sorted(row["ids"])[1:]]
 
 
 def user_ids_with_balance() -> set[ObjectId]:

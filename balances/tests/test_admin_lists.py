@@ -227,6 +227,14 @@ def test_duplicate_documents_never_match_a_filter_nor_join_a_plan(admin_client, 
     assert credits_of(people["dave"]) == before
 
 
+def test_a_duplicate_created_after_a_filtered_page_is_excluded_on_the_next(admin_client, people, mongo):
+    # The duplicates are looked up once a minute per worker, unless the number of balances changed.
+    below_1m = {"credits": "below_1000000"}
+    assert "daveporter@example.com" not in emails_in(admin_client.get(BALANCES, below_1m))
+    mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 5_000})
+    assert "daveporter@example.com" not in emails_in(admin_client.get(BALANCES, below_1m))
+
+
 def test_the_auto_refill_off_filter_includes_documents_without_the_field(admin_client, people):
     off = emails_in(admin_client.get(BALANCES, {"auto_refill": "off"}))
     on = emails_in(admin_client.get(BALANCES, {"auto_refill": "on"}))
