@@ -67,6 +67,10 @@ def start() -> None:
             "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "DEBUG": "0",
             "SECRET_KEY": "bench-only",
+            # Production checks refuse to start commands without the credit-request link settings.
+            "WEBHOOK_SECRET": "bench-only-signing-secret",
+            "WEBHOOK_BASE_URL": "http://localhost",
+            "NOTIFY_TO": "bench@localhost",
             "LOG_LEVEL": "WARNING",
             "ALLOWED_HOSTS": "testserver,localhost",
         }
