@@ -45,6 +45,7 @@ def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_s
     erin = create_user("erin@example.com", 1_000, name="Erin")
     log_in_in_browser(page, live_server.url, f"/admin/balances/librechatuser/{erin}/change/", group="operator")
     page.click("button[value=top_up]")
+    page.wait_for_load_state()  # as a person sees the form: its script has run
     # Typing an amount while the first preset is still selected must review the typed amount.
     page.fill("input[name=amount]", "2,500,000")
     page.click("input[value=Review]")
@@ -58,6 +59,21 @@ def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_s
     assert credits_of(erin) == 2_501_000
 
 
+def test_an_amount_typed_before_the_form_script_ran_still_reviews_the_typed_amount(page, live_server, mongo):
+    erin = create_user("erin@example.com", 1_000, name="Erin")
+    log_in_in_browser(page, live_server.url, f"/admin/balances/librechatuser/{erin}/change/", group="operator")
+    held_scripts = []
+    page.route("**/credit_form*.js", lambda route: held_scripts.append(route))
+    page.click("button[value=top_up]")
+    page.fill("input[name=amount]", "2,500,000")  # no input listener yet: the script is held back
+    while not held_scripts:
+        page.wait_for_timeout(50)
+    held_scripts[0].continue_()
+    page.wait_for_load_state()
+    page.click("input[value=Review]")
+    expect(page.locator("p.plan")).to_contain_text("Add 2,500,000 credits to each of 1 user")
+
+
 def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, mongo):
     frank = create_user("frank@example.com", 9_000, name="Frank")
     balance_id = mongo.balances.find_one({"user": frank})["_id"]
@@ -67,6 +83,7 @@ def test_the_set_button_on_a_balance_page_sets_the_balance(page, live_server, mo
     page.click("input[value=Review]")
     expect(page.locator("p.plan")).to_contain_text("Set the balance to 100 credits for 1 user")
     page.click("input[value='Yes, apply']")
+    expect(page.locator("ul.messagelist")).to_contain_text("for 1 user (batch")
     assert credits_of(frank) == 100
 
 
@@ -84,4 +101,5 @@ def test_a_csv_import_previews_each_row_then_applies(page, live_server, mongo, t
     screenshot(page, "import-preview", 390)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.click("input[name=confirm]")
+    expect(page.locator("ul.messagelist")).to_be_visible()
     assert credits_of(grace) == 2_001_000
