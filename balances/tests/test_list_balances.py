@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -27,7 +28,8 @@ def people(mongo):
                 rate=rate,
                 model="gpt-4o",
                 conversation_id="c",
-                created_at=documents.timezone.now(),
+                # An hour before Bob's row: MongoDB keeps milliseconds, so "now" twice can tie.
+                created_at=documents.timezone.now() - timedelta(hours=1),
             )
         )
     mongo.transactions.insert_one(documents.credits_transaction(bob, 100))
