@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from balancemgr.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
+from librechat.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
 
 CHROMIUM = Path("/usr/bin/chromium")
 LIBRECHAT_COLLECTIONS = ("users", "balances", "transactions", "agents", "conversations", "messages")
@@ -50,7 +50,7 @@ def mongo(request):
     """LibreChat's test database as a pymongo handle, emptied before the test."""
     from django.core.cache import cache
 
-    from balancemgr.mongo import librechat_db
+    from librechat.mongo import librechat_db
 
     database = librechat_db()
     for name in LIBRECHAT_COLLECTIONS:

@@ -1,0 +1,1 @@
+"""Usage analytics: hourly rollups of LibreChat's transactions, reports and admin pages."""

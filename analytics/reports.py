@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from analytics.models import MILLICREDITS_PER_CREDIT, ConversationRollup, UsageRollup
 from analytics.periods import Period
-from balances.credits import CREDITS_PER_USD
-from balances.models import Agent, LibreChatUser
-from balances.queries import SPENDING_TOKEN_TYPES, earliest_balances
+from librechat.credits import CREDITS_PER_USD
+from librechat.models import Agent, LibreChatUser
+from librechat.queries import SPENDING_TOKEN_TYPES, earliest_balances
 
 MAX_TOP_LIMIT = 100
 _MILLICREDITS_PER_USD = MILLICREDITS_PER_CREDIT * CREDITS_PER_USD

@@ -28,7 +28,7 @@ from analytics.models import (
     UsageRollup,
 )
 from analytics.periods import HOUR, floor_hour
-from balancemgr.mongo import describe_mongo_error, librechat_db
+from librechat.mongo import describe_mongo_error, librechat_db
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from django.http import HttpResponse
 from django.urls import reverse
 
-from balances.credits import format_credits
-from balances.spreadsheet import escape_formula
+from librechat.credits import format_credits
+from web.spreadsheet import escape_formula
 
 
 def _usd(value: float) -> str:

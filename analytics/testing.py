@@ -5,8 +5,8 @@ from datetime import datetime
 
 from bson import ObjectId
 
-from balancemgr.mongo import librechat_db
-from balances import documents
+from librechat import documents
+from librechat.mongo import librechat_db
 
 
 def id_at(when: datetime) -> ObjectId:

@@ -1,0 +1,1 @@
+"""The JSON API (django-ninja) and its keys: balance routes and analytics routes."""

@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
-from analytics.api import router as analytics_router
+from api.analytics_routes import router as analytics_router
 from api.balance_routes import router as balance_router
 from api.errors import UnsupportedMediaType, install_error_handlers, json_loads_strict
 

@@ -9,7 +9,7 @@ from ninja.security import APIKeyHeader
 
 from api.errors import ApiError
 from api.models import ApiKey, Scope
-from balancemgr.ratelimit import seconds_until_allowed
+from web.ratelimit import seconds_until_allowed
 
 
 class ApiKeyAuth(APIKeyHeader):

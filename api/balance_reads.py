@@ -12,10 +12,10 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from api.errors import ApiError
-from balancemgr.mongo import librechat_db
-from balances.credits import usd_from_credits
-from balances.ledger import Target
-from balances.queries import earliest_balances
+from ledger.changes import Target
+from librechat.credits import usd_from_credits
+from librechat.mongo import librechat_db
+from librechat.queries import earliest_balances
 
 REFILL_FIELDS = ["autoRefillEnabled", "refillIntervalValue", "refillIntervalUnit", "refillAmount", "lastRefill"]
 _PROJECTION = {"user": 1, "tokenCredits": 1, **dict.fromkeys(REFILL_FIELDS, 1)}

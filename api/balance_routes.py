@@ -11,8 +11,8 @@ from api.errors import ApiError, ErrorOut
 from api.idempotency import answer_once, batch_id_for, request_sha256
 from api.models import ApiKey
 from api.schemas import AddBalanceIn, BalanceOut, ChangeIn, ChangeOut, Email, QueryCredits, SetBalanceIn, UserPageOut
-from audit.models import ChangeBatch
-from balances.ledger import Kind, LedgerError, MongoUnavailableError, change_one
+from ledger.changes import Kind, LedgerError, MongoUnavailableError, change_one
+from ledger.models import ChangeBatch
 
 router = Router(tags=["balances"])
 

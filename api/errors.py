@@ -9,8 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from balancemgr.middleware import connection_failure_behind
-from balancemgr.mongo import describe_mongo_error
+from librechat.mongo import connection_failure_behind, describe_mongo_error
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from balances.ledger import Kind, clean_amount
+from ledger.changes import Kind, clean_amount
 
 MAX_EMAIL_LENGTH = 320
 

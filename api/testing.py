@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from balancemgr.embedded_mongo import free_port
+from librechat.embedded_mongo import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -19,14 +19,14 @@ from audit.admin_export import CsvExportMixin
 from audit.admin_filters import BatchSourceFilter
 from audit.admin_reversal import reverse_batch_view
 from audit.models import BalanceChange, ChangeBatch, ImportRow
-from audit.reversal import refusal_for
-from balancemgr.admin_site import ReadOnlyAdminMixin
-from balancemgr.mongo import mongo_unreachable_reason
 from balances.admin_actions import batch_link, report_outcome
-from balances.credits import format_credits
-from balances.ledger import Kind, LedgerError, Target, open_batch, run_batch, targets_for_emails
 from balances.resources import CreditImportResource
-from balances.tasks import queue_batch
+from ledger.changes import Kind, LedgerError, Target, open_batch, run_batch, targets_for_emails
+from ledger.reversal import refusal_for
+from ledger.tasks import queue_batch
+from librechat.credits import format_credits
+from librechat.mongo import mongo_unreachable_reason
+from web.admin_lists import ReadOnlyAdminMixin
 
 IMPORT_REVIEW_SALT = "audit.admin.import_review"
 IMPORT_MODES = [(Kind.ADD, "add each amount to the balance"), (Kind.SET, "set each balance to the amount")]

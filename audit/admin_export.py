@@ -6,8 +6,8 @@ from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from audit.history import csv_lines
-from balances.spreadsheet import escape_formula
+from ledger.history import csv_lines
+from web.spreadsheet import escape_formula
 
 
 class CsvExportMixin:

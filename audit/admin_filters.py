@@ -5,8 +5,8 @@ from datetime import date, datetime, time
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from audit.models import ChangeBatch
-from balancemgr.admin_site import TypedValueFilter
+from ledger.models import ChangeBatch
+from web.admin_lists import TypedValueFilter
 
 
 class SourceFilter(admin.SimpleListFilter):

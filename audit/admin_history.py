@@ -18,10 +18,10 @@ from audit.admin_filters import (
     CreatedToFilter,
     SourceFilter,
 )
-from audit.history import EXPORT_COLUMNS, change_row, credits_rows, history_totals
 from audit.models import BalanceChange, RefillChange
-from balancemgr.admin_site import ReadOnlyAdminMixin
-from balances.credits import format_credits
+from ledger.history import EXPORT_COLUMNS, change_row, credits_rows, history_totals
+from librechat.credits import format_credits
+from web.admin_lists import ReadOnlyAdminMixin
 
 
 def user_link(user_id: str, email: str) -> str:

@@ -8,10 +8,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from audit.models import ChangeBatch
-from audit.reversal import BelowZero, plan_reversal, reverse_batch
-from balances.credits import format_credits_and_usd
-from balances.ledger import LedgerError
+from ledger.changes import LedgerError
+from ledger.models import ChangeBatch
+from ledger.reversal import BelowZero, plan_reversal, reverse_batch
+from librechat.credits import format_credits_and_usd
 
 
 class ReversalForm(forms.Form):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from balancemgr.mongo import mongo_unreachable_reason
+from librechat.mongo import mongo_unreachable_reason
 
 
 @register()

@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from balancemgr.routers import LIBRECHAT_ALIAS
+from librechat.routers import LIBRECHAT_ALIAS
 
 logger = logging.getLogger(__name__)
 

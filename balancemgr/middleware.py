@@ -1,16 +1,6 @@
 from django.template.response import TemplateResponse
-from pymongo.errors import ConnectionFailure
 
-from balancemgr.mongo import describe_mongo_error
-
-
-def connection_failure_behind(exception: BaseException | None) -> ConnectionFailure | None:
-    """The pymongo connection failure behind an exception (the ORM wraps it in DatabaseError)."""
-    while exception is not None:
-        if isinstance(exception, ConnectionFailure):
-            return exception
-        exception = exception.__cause__
-    return None
+from librechat.mongo import connection_failure_behind, describe_mongo_error
 
 
 class MongoUnavailableMiddleware:

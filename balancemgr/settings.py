@@ -37,6 +37,11 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "balancemgr.apps.BalanceManagerConfig",
+    # Bottom to top (tests/test_layers.py keeps it so): LibreChat's collections and shared web pieces,
+    # the ledger, then the features.
+    "librechat",
+    "web",
+    "ledger",
     "balances",
     "audit",
     "requests_app",
@@ -98,7 +103,7 @@ DATABASES = {
         },
     },
 }
-DATABASE_ROUTERS = ["balancemgr.routers.LibreChatRouter"]
+DATABASE_ROUTERS = ["librechat.routers.LibreChatRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to SQLite on every API request (rate limits). IMMEDIATE
     # transactions wait for the write lock instead of failing with "database is locked" when a
@@ -220,7 +225,7 @@ if BASE_PATH:
     SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{BASE_PATH}/"
 
 # X-Forwarded-Proto/-Host/-For are believed only when a proxy we run sets them (the client
-# address for rate limits and login throttling: balancemgr.client_ip).
+# address for rate limits and login throttling: web.client_ip).
 TRUST_PROXY = env.bool("TRUST_PROXY", default=False)
 if TRUST_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -268,7 +273,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "balancemgr.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "web.client_ip.client_ip"
 
 # /health: how long each database may take to answer before it counts as down.
 HEALTH_TIMEOUT_MS = env.int("HEALTH_TIMEOUT_MS", default=2000)

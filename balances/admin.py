@@ -5,7 +5,6 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from balancemgr.admin_site import ReadOnlyAdminMixin
 from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import (
     AutoRefillFilter,
@@ -15,13 +14,14 @@ from balances.admin_filters import (
     RoleFilter,
     effective_only,
 )
-from balances.credits import format_credits, format_credits_and_usd
 from balances.forms import RefillForm
 from balances.history import user_history_context
-from balances.ledger import Target, targets_for_user_ids
 from balances.models import Balance, LibreChatUser, Transaction
-from balances.queries import earliest_balances, search_user_ids
 from balances.resources import BalanceExportResource, UserExportResource
+from ledger.changes import Target, targets_for_user_ids
+from librechat.credits import format_credits, format_credits_and_usd
+from librechat.queries import earliest_balances, search_user_ids
+from web.admin_lists import ReadOnlyAdminMixin
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (

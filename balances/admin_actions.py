@@ -20,10 +20,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from audit.models import ChangeBatch
-from balances.credits import format_credits_and_usd
 from balances.forms import CreditChangeForm
-from balances.ledger import (
+from ledger.changes import (
     BatchOutcome,
     Kind,
     LedgerError,
@@ -33,7 +31,9 @@ from balances.ledger import (
     planned_delta,
     run_batch,
 )
-from balances.tasks import queue_batch
+from ledger.models import ChangeBatch
+from ledger.tasks import queue_batch
+from librechat.credits import format_credits_and_usd
 
 REVIEW_SALT = "balances.admin_actions.review"
 REVIEW_MAX_AGE_SECONDS = 3600

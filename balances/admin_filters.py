@@ -3,10 +3,10 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from balancemgr.admin_site import TypedValueFilter
-from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
-from balances.models import LibreChatUser
-from balances.queries import duplicate_balance_ids, user_ids_with_balance
+from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
+from librechat.models import LibreChatUser
+from librechat.queries import duplicate_balance_ids, user_ids_with_balance
+from web.admin_lists import TypedValueFilter
 
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 

@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from balancemgr.mongo import librechat_db
 from balances.credit_rows import read_credit_csv
-from balances.documents import credits_number
-from balances.ledger import Target, targets_for_emails, targets_for_user_ids
-from balances.queries import earliest_balances
+from ledger.changes import Target, targets_for_emails, targets_for_user_ids
+from librechat.documents import credits_number
+from librechat.mongo import librechat_db
+from librechat.queries import earliest_balances
 
 
 def targets_below(threshold_credits: int) -> list[Target]:

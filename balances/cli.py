@@ -2,7 +2,6 @@
 
 import argparse
 import csv
-import getpass
 import json
 import sys
 import uuid
@@ -10,27 +9,18 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from audit.models import ChangeBatch
-from balancemgr.middleware import connection_failure_behind
-from balancemgr.mongo import describe_mongo_error
-from balances.credits import LARGEST_THRESHOLD_CREDITS, format_credits, format_credits_and_usd, parse_credits
-from balances.ledger import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
-from balances.spreadsheet import escape_formula
+from ledger.actors import os_actor
+from ledger.changes import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
+from ledger.models import ChangeBatch
+from librechat.commands import EXIT_BAD_INPUT, LibreChatCommand
+from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, format_credits_and_usd, parse_credits
+from web.spreadsheet import escape_formula
 
-# Exit codes, documented in each command's help and in the README.
-EXIT_BAD_INPUT = 1
+# Exit codes, documented in each command's help and in the README (1: bad input, see librechat.commands).
 EXIT_PARTIAL = 2
 OUTPUT_FORMATS = ["table", "csv", "json"]
-
-
-def os_actor() -> str:
-    """The audit actor for the command line: the operating-system user running the command."""
-    try:
-        return f"{getpass.getuser()} (cli)"
-    except (KeyError, OSError):
-        return "unknown (cli)"
 
 
 def credits_threshold(text: str) -> int:
@@ -73,24 +63,6 @@ def one_target(email: str) -> Target:
     if ambiguous:
         raise bad_input(f"Several LibreChat users (tenants) have the email {email!r}; refusing to guess.")
     return targets[0]
-
-
-class LibreChatCommand(BaseCommand):
-    """A command that uses LibreChat's MongoDB: an outage is one line and exit 1, not a traceback.
-
-    Partly applied batches report themselves (exit 2) before this is reached.
-    """
-
-    def execute(self, *args, **options):
-        try:
-            return super().execute(*args, **options)
-        except Exception as exc:
-            failure = connection_failure_behind(exc)
-            if failure is None:
-                raise
-            raise CommandError(
-                f"{describe_mongo_error(failure)}. Nothing was changed.", returncode=EXIT_BAD_INPUT
-            ) from exc
 
 
 class SingleChangeCommand(LibreChatCommand):

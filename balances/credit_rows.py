@@ -7,7 +7,7 @@ from typing import TextIO
 from bson import ObjectId
 from django.core.exceptions import ValidationError
 
-from balances.ledger import Target, clean_amount, targets_for_emails
+from ledger.changes import Target, clean_amount, targets_for_emails
 
 
 def check_credit_row(

@@ -3,10 +3,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from audit.models import RefillChange
-from balances.credits import format_credits_and_usd
-from balances.ledger import Kind, clean_amount
 from balances.models import Balance
+from ledger.changes import Kind, clean_amount
+from ledger.models import RefillChange
+from librechat.credits import format_credits_and_usd
 
 CUSTOM = "custom"
 

@@ -4,9 +4,9 @@ and LibreChat's recent transactions."""
 
 from bson import ObjectId
 
-from audit.history import credits_rows
-from audit.models import BalanceChange, RefillChange
-from balances.models import Transaction
+from ledger.history import credits_rows
+from ledger.models import BalanceChange, RefillChange
+from librechat.models import Transaction
 
 RECENT_ROWS = 25
 

@@ -5,10 +5,10 @@ from itertools import islice
 
 from bson import ObjectId
 
-from balancemgr.mongo import librechat_db
-from balances.credits import format_credits, usd_from_credits
-from balances.documents import credits_number
-from balances.queries import Activity, earliest_balances, spending_by_user, user_ids_with_balance
+from librechat.credits import format_credits, usd_from_credits
+from librechat.documents import credits_number
+from librechat.mongo import librechat_db
+from librechat.queries import Activity, earliest_balances, spending_by_user, user_ids_with_balance
 
 COLUMNS = ["email", "name", "role", "credits", "usd", "last_transaction", "tokens_used"]
 SORTS = ["credits", "email", "last-activity"]

@@ -3,9 +3,9 @@
 import math
 from dataclasses import dataclass
 
-from balancemgr.mongo import librechat_db
-from balances.credits import format_usd
-from balances.documents import credits_number
+from librechat.credits import format_usd
+from librechat.documents import credits_number
+from librechat.mongo import librechat_db
 
 LOW_BALANCE_CREDITS = 1_000_000
 

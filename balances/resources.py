@@ -5,15 +5,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
-from audit.models import ImportRow
 from balances.credit_rows import check_credit_row, known_user_ids
-from balances.credits import format_credits, format_credits_and_usd, usd_from_credits
-from balances.documents import credits_number
-from balances.ledger import Kind
-from balances.ledger.plans import chunks
 from balances.models import Balance, LibreChatUser
-from balances.queries import earliest_balances
-from balances.spreadsheet import escape_formula
+from ledger.changes import Kind
+from ledger.models import ImportRow
+from ledger.plans import chunks
+from librechat.credits import format_credits, format_credits_and_usd, usd_from_credits
+from librechat.documents import credits_number
+from librechat.queries import earliest_balances
+from web.spreadsheet import escape_formula
 
 
 class SpreadsheetSafeResource(resources.ModelResource):

@@ -5,9 +5,9 @@ from datetime import datetime
 
 from bson import ObjectId
 
-from balancemgr.mongo import librechat_db
-from balances.credits import usd_from_credits
-from balances.queries import Activity, spending_by_user
+from librechat.credits import usd_from_credits
+from librechat.mongo import librechat_db
+from librechat.queries import Activity, spending_by_user
 
 COLUMNS = ["email", "name", "conversations", "messages", "tokens", "cost_usd"]
 

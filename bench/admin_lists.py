@@ -53,11 +53,11 @@ def main() -> None:
     from django.test import Client
     from pymongo import UpdateOne
 
-    from audit.models import ChangeBatch
-    from balancemgr.mongo import librechat_db
-    from balances.documents import credits_transaction
-    from balances.models import LibreChatUser
-    from balances.queries import earliest_balances
+    from ledger.models import ChangeBatch
+    from librechat.documents import credits_transaction
+    from librechat.models import LibreChatUser
+    from librechat.mongo import librechat_db
+    from librechat.queries import earliest_balances
 
     database = librechat_db()
     client = Client()

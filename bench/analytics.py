@@ -23,9 +23,10 @@ os.environ.setdefault("USAGE_CHUNK_HOURS", "168")
 
 
 def seed(transaction_count: int) -> None:
-    from balancemgr.mongo import librechat_db
-    from balances.demo_data import build_activity, build_people, ensure_librechat_indexes
     from balances.management.commands.seed_demo import insert_in_chunks
+
+    from librechat.demo_data import build_activity, build_people, ensure_librechat_indexes
+    from librechat.mongo import librechat_db
 
     database = librechat_db()
     ensure_librechat_indexes(database)
@@ -43,9 +44,9 @@ def seed(transaction_count: int) -> None:
 def insert_new_transactions(count: int) -> None:
     """`count` spending rows written in the last five minutes, as LibreChat writes them."""
     from analytics.testing import id_at
-    from balancemgr.mongo import librechat_db
-    from balances.demo_data import PRICES_PER_MILLION_TOKENS
-    from balances.documents import spending_transaction
+    from librechat.demo_data import PRICES_PER_MILLION_TOKENS
+    from librechat.documents import spending_transaction
+    from librechat.mongo import librechat_db
 
     database = librechat_db()
     rng = random.Random(2)
@@ -99,7 +100,7 @@ def overview_live(period) -> dict:
     """
     from bson import ObjectId
 
-    from balancemgr.mongo import librechat_db
+    from librechat.mongo import librechat_db
 
     database = librechat_db()
     match = {"_id": {"$gte": ObjectId.from_datetime(period.start), "$lt": ObjectId.from_datetime(period.end)}}

@@ -43,8 +43,8 @@ def main() -> None:
     harness.seed(USERS)
     from api.models import ApiKey
     from api.testing import start_gunicorn, stop
-    from balances.models import LibreChatUser
-    from balances.queries import user_ids_with_balance
+    from librechat.models import LibreChatUser
+    from librechat.queries import user_ids_with_balance
 
     # Users with a balance document, which the minimal view needs.
     with_balance = list(user_ids_with_balance())

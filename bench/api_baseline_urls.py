@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.urls import include, path
 
-from balancemgr.mongo import librechat_db
+from librechat.mongo import librechat_db
 
 
 def raw_balance(request):

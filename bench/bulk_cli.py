@@ -46,7 +46,7 @@ def own_peak_rss_kb(pid: int) -> int:
 
 def main() -> None:
     harness.start()
-    from balancemgr.mongo import librechat_db
+    from librechat.mongo import librechat_db
 
     database = librechat_db()
     sizes = [int(size) for size in sys.argv[1:3]] or SIZES

@@ -52,7 +52,7 @@ def start() -> None:
     """Start the embedded server and set Django up on it with a throw-away SQLite database."""
     # Registered before any MongoClient exists, so every client reports to it.
     monitoring.register(COUNTER)
-    from balancemgr.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
+    from librechat.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
 
     port = free_port()
     server = start_embedded_mongo(":memory:", port)
@@ -91,7 +91,7 @@ def seed(users: int, transactions: int = 0, seed: int = 1) -> None:
 
 
 def clear() -> None:
-    from balancemgr.mongo import librechat_db
+    from librechat.mongo import librechat_db
 
     database = librechat_db()
     for name in ("users", "balances", "transactions", "agents", "conversations", "messages"):

@@ -65,7 +65,7 @@ def add_rows(alias: str, users: int, rng: random.Random) -> None:
     """ROWS_PER_USER audit rows for each of `users` users, a minute apart, in batches of 1,000."""
     from django.db import connections, transaction
 
-    from audit.models import ChangeBatch
+    from ledger.models import ChangeBatch
 
     start = datetime(2024, 1, 1, tzinfo=UTC)
     columns = (
@@ -107,8 +107,8 @@ def history_page(changes) -> list:
 
 def queries(alias: str) -> dict:
     """What the history asks for one user: a page (as the changelist) and the totals."""
-    from audit.history import history_totals
-    from audit.models import BalanceChange
+    from ledger.history import history_totals
+    from ledger.models import BalanceChange
 
     changes = BalanceChange.objects.using(alias)
     return {
@@ -120,8 +120,8 @@ def queries(alias: str) -> dict:
 
 
 def substring_queries(alias: str) -> dict:
-    from audit.history import history_totals
-    from audit.models import BalanceChange
+    from ledger.history import history_totals
+    from ledger.models import BalanceChange
 
     def search(n):
         changes = BalanceChange.objects.using(alias).filter(email__icontains=f"ser{n}@")
@@ -175,7 +175,7 @@ def main() -> None:
     )
     from django.db import connections
 
-    from audit.models import BalanceChange
+    from ledger.models import BalanceChange
 
     for alias in (SMALL_ALIAS, LARGE_ALIAS):
         if BalanceChange.objects.using(alias).exists():

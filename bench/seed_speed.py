@@ -10,9 +10,10 @@ USERS, TRANSACTIONS = 10_000, 200_000
 
 def main() -> None:
     harness.start()
-    from balancemgr.mongo import librechat_db
-    from balances.demo_data import build_activity, build_people, demo_until
     from balances.management.commands.seed_demo import INSERT_CHUNK
+
+    from librechat.demo_data import build_activity, build_people, demo_until
+    from librechat.mongo import librechat_db
 
     with harness.COUNTER.measure() as seeded:
         harness.seed(USERS, TRANSACTIONS)

@@ -7,8 +7,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from audit.models import ChangeBatch
-from balances.credits import format_credits_and_usd
+from ledger.models import ChangeBatch
+from librechat.credits import format_credits_and_usd
 from requests_app import decisions, mail
 from requests_app.forms import AdminApproveForm, RejectForm
 from requests_app.models import CreditRequest

@@ -14,10 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
-from audit.models import ChangeBatch
-from balancemgr.middleware import connection_failure_behind
-from balances.credits import format_credits_and_usd, parse_credits
-from balances.ledger import Kind, LedgerError, Target, change_one, targets_for_emails
+from ledger.changes import Kind, LedgerError, Target, change_one, targets_for_emails
+from ledger.models import ChangeBatch
+from librechat.credits import format_credits_and_usd, parse_credits
+from librechat.mongo import connection_failure_behind
 from requests_app import mail
 from requests_app.models import CreditRequest
 

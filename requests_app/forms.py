@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from balances.credits import format_credits_and_usd, parse_credits
+from librechat.credits import format_credits_and_usd, parse_credits
 
 AMOUNT_HELP = "Whole credits; 1,000,000 credits = $1.00."
 

@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from balancemgr.ratelimit import seconds_until_allowed
-from balances.ledger import targets_for_emails
+from ledger.changes import targets_for_emails
 from requests_app import mail
 from requests_app.models import CreditRequest
+from web.ratelimit import seconds_until_allowed
 
 HOUR_SECONDS = 3600
 

@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
-from balancemgr.middleware import connection_failure_behind
-from balancemgr.mongo import describe_mongo_error, librechat_db
-from balances.credits import format_credits_and_usd, format_usd
-from balances.queries import earliest_balances, spending_by_user
+from librechat.credits import format_credits_and_usd, format_usd
+from librechat.mongo import connection_failure_behind, describe_mongo_error, librechat_db
+from librechat.queries import earliest_balances, spending_by_user
 from requests_app import links
 from requests_app.models import CreditRequest
 

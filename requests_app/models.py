@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from balances.credits import format_credits_and_usd
+from librechat.credits import format_credits_and_usd
 
 
 class CreditRequest(models.Model):

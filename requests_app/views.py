@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from pymongo.errors import PyMongoError
 
-from balancemgr.client_ip import client_ip
-from balancemgr.middleware import connection_failure_behind
+from librechat.mongo import connection_failure_behind
 from requests_app import decisions, intake, links
 from requests_app.forms import CreditRequestForm, CustomAmountForm, RejectForm
 from requests_app.models import CreditRequest
+from web.client_ip import client_ip
 
 DECISION_FORMS = {links.CUSTOM: CustomAmountForm, links.REJECT: RejectForm}
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from analytics.testing import conversation, spend
-from balances.testing import create_user, log_in_in_browser
+from librechat.testing import create_user, log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 # Git-ignored: screenshots to look at after a run.

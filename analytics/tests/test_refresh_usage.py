@@ -8,7 +8,7 @@ from django.utils import timezone
 from analytics.management.commands import refresh_usage as refresh_usage_command
 from analytics.models import RollupState, UsageRollup
 from analytics.testing import spend
-from balances.testing import create_user
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

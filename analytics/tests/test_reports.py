@@ -8,7 +8,7 @@ from analytics import reports
 from analytics.periods import parse_period
 from analytics.rollup import refresh_usage
 from analytics.testing import agent, conversation, grant, spend
-from balances.testing import create_user
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

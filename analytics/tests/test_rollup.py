@@ -8,7 +8,7 @@ from analytics.models import AgentConversation, ConversationRollup, RollupState,
 from analytics.periods import floor_hour
 from analytics.rollup import rebuild_usage, refresh_usage
 from analytics.testing import agent, conversation, grant, spend
-from balances.testing import create_user
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -13,7 +13,7 @@ from analytics.models import UsageRollup
 from analytics.periods import floor_hour
 from analytics.rollup import rebuild_usage, refresh_usage
 from analytics.testing import agent, grant, spend
-from balancemgr.mongo import librechat_db
+from librechat.mongo import librechat_db
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 USERS = ["64b000000000000000000001", "64b000000000000000000002", "64b000000000000000000003"]

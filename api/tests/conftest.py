@@ -3,7 +3,7 @@ import json
 import pytest
 
 from api.models import ApiKey
-from balances.testing import create_user
+from librechat.testing import create_user
 
 GET_BALANCE = "/api/balance/admin/get-balance"
 SET_BALANCE = "/api/balance/admin/set-balance"

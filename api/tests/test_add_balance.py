@@ -3,8 +3,8 @@
 import pytest
 
 from api.tests.conftest import ADD_BALANCE, assert_error, post_json
-from audit.models import BalanceChange
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

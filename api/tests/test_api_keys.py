@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from api.models import ApiKey, key_sha256
 from api.tests.conftest import ADD_BALANCE, GET_BALANCE, assert_error, issue_key, post_json
-from balances.testing import credits_of
+from librechat.testing import credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

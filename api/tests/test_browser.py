@@ -5,7 +5,7 @@ import re
 import pytest
 
 from api.models import ApiKey, key_sha256
-from balances.testing import log_in_in_browser
+from librechat.testing import log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 

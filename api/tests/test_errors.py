@@ -7,8 +7,8 @@ from django.test import Client
 from pymongo.collection import Collection
 
 from api.tests.conftest import ADD_BALANCE, GET_BALANCE, SET_BALANCE, assert_error, post_json
-from audit.models import BalanceChange
-from balances.testing import credits_of
+from ledger.models import BalanceChange
+from librechat.testing import credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from api.tests.conftest import GET_BALANCE, assert_error
-from balancemgr.mongo import librechat_db
-from balances import documents
-from balances.testing import create_user
+from librechat import documents
+from librechat.mongo import librechat_db
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -11,8 +11,8 @@ from django.db import connections
 from api.models import IdempotentRequest
 from api.testing import migrate_and_create_key, production_env, scratch_directory, start_gunicorn, stop
 from api.tests.conftest import ADD_BALANCE, SET_BALANCE, assert_error, issue_key, post_json
-from audit.models import BalanceChange
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 BODY = {"email": "alice@example.com", "amount": 1_000_000}

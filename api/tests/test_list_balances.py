@@ -3,9 +3,9 @@
 import pytest
 
 from api.tests.conftest import USERS, assert_error, issue_key
-from balancemgr.mongo import librechat_db
-from balances import documents
-from balances.testing import create_user
+from librechat import documents
+from librechat.mongo import librechat_db
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -11,7 +11,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from balances.testing import create_user
+from librechat.testing import create_user
 
 API_PATHS = [
     "/api/balance/admin/get-balance",

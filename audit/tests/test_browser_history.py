@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from audit.models import ChangeBatch
-from balances.ledger import Kind, Target, change_one
-from balances.testing import create_user, credits_of, log_in_in_browser
+from ledger.changes import Kind, Target, change_one
+from ledger.models import ChangeBatch
+from librechat.testing import create_user, credits_of, log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"

@@ -3,8 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from audit.models import ChangeBatch, ImportRow
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import ChangeBatch, ImportRow
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 IMPORT = "/admin/audit/importrow/import/"

@@ -8,9 +8,9 @@ from bson import ObjectId
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from audit.models import BalanceChange, ChangeBatch, RefillChange
-from balances.ledger import Kind, Target, change_one, open_batch, run_batch
-from balances.testing import create_user
+from ledger.changes import Kind, Target, change_one, open_batch, run_batch
+from ledger.models import BalanceChange, ChangeBatch, RefillChange
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 HISTORY = "/admin/audit/balancechange/"

@@ -3,9 +3,9 @@
 import pytest
 from bson import ObjectId
 
-from balances import documents
-from balances.ledger import Kind, Target, change_one
-from balances.testing import create_user
+from ledger.changes import Kind, Target, change_one
+from librechat import documents
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 CREDITS = "/admin/audit/balancechange/librechat-credits/"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from audit.models import RefillChange
-from balances.testing import create_user
+from ledger.models import RefillChange
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 REFILLS = "/admin/audit/refillchange/"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from audit.models import ChangeBatch
-from audit.reversal import reverse_batch
-from balances.ledger import Kind, LedgerError, Target, open_batch, run_batch
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.changes import Kind, LedgerError, Target, open_batch, run_batch
+from ledger.models import ChangeBatch
+from ledger.reversal import reverse_batch
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

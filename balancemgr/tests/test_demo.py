@@ -9,7 +9,7 @@ import time
 
 from django.conf import settings
 
-from balancemgr.embedded_mongo import free_port
+from librechat.embedded_mongo import free_port
 
 
 def port_is_free(port: int) -> bool:

@@ -5,7 +5,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from balancemgr.embedded_mongo import free_port
+from librechat.embedded_mongo import free_port
 
 
 def test_manage_py_check_names_the_uri_in_one_line():

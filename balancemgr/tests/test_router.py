@@ -2,7 +2,7 @@ import pytest
 from django.apps import apps
 from django.db import connections, router
 
-from balances.models import Agent, Balance, LibreChatUser, Transaction
+from librechat.models import Agent, Balance, LibreChatUser, Transaction
 
 LIBRECHAT_MODELS = [LibreChatUser, Balance, Transaction, Agent]
 
@@ -22,7 +22,7 @@ def test_librechat_models_read_and_write_mongo(model):
 
 
 def test_our_models_stay_in_the_default_database():
-    from audit.models import BalanceChange
+    from ledger.models import BalanceChange
 
     assert router.db_for_write(BalanceChange) == "default"
 
@@ -36,7 +36,7 @@ def test_no_migration_ever_touches_mongo():
 
 
 def test_relations_stay_within_one_database():
-    from audit.models import ChangeBatch
+    from ledger.models import ChangeBatch
 
     assert router.allow_relation(Balance(), LibreChatUser())
     assert not router.allow_relation(Balance(), ChangeBatch())

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from balances.testing import create_user
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -20,8 +20,8 @@ from django.conf import settings
 from playwright.sync_api import expect
 from pymongo import MongoClient
 
-from balancemgr.embedded_mongo import free_port
-from balances import documents
+from librechat import documents
+from librechat.embedded_mongo import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CHROMIUM = Path("/usr/bin/chromium")

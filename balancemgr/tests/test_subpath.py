@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.test import Client, override_settings
 from django.urls import set_script_prefix
 
-from balances.testing import create_user, credits_of
+from librechat.testing import create_user, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 PREFIX = "/balance-manager"

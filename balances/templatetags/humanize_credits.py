@@ -1,6 +1,6 @@
 from django import template
 
-from balances.credits import format_credits, format_usd
+from librechat.credits import format_credits, format_usd
 
 register = template.Library()
 register.filter("credits", format_credits)

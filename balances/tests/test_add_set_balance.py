@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from audit.models import BalanceChange
-from balances.testing import Terminal, create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange
+from librechat.testing import Terminal, create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -3,8 +3,8 @@
 import pytest
 from django.test import override_settings
 
-from audit.models import BalanceChange, ChangeBatch
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange, ChangeBatch
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 BALANCES = "/admin/balances/balance/"

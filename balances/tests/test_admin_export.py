@@ -5,7 +5,7 @@ import openpyxl
 import pytest
 
 from balances.resources import BalanceExportResource
-from balances.testing import create_user
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 EXPORT = "/admin/balances/balance/export/"

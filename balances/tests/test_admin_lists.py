@@ -2,7 +2,7 @@
 
 import pytest
 
-from balances.testing import create_user
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 BALANCES = "/admin/balances/balance/"
@@ -86,7 +86,7 @@ def test_an_invalid_filter_value_shows_why_and_matches_no_rows(viewer_client, pe
 
 
 def test_select_all_under_an_invalid_filter_changes_nobody(admin_client, people):
-    from balances.testing import credits_of
+    from librechat.testing import credits_of
 
     before = {name: credits_of(user_id) for name, user_id in people.items()}
     some_id = str(people["dave"])
@@ -133,7 +133,7 @@ def test_the_balance_page_edits_refill_settings_only(admin_client, people, mongo
     assert stored["tokenCredits"] == 4_000_000
     assert stored["refillIntervalValue"] == 7 and stored["refillAmount"] == 250_000
     assert stored["reservations"] == [{"id": "r"}]
-    from audit.models import RefillChange
+    from ledger.models import RefillChange
 
     history = {(row.field_name, row.before_value, row.after_value, row.actor) for row in RefillChange.objects.all()}
     assert history == {
@@ -176,7 +176,7 @@ def test_refill_settings_are_checked_as_librechat_will_use_them(admin_client, pe
 
 
 def test_the_user_page_shows_balance_transactions_and_history(admin_client, people, mongo):
-    from balances.ledger import Kind, Target, change_one
+    from ledger.changes import Kind, Target, change_one
 
     change_one(
         Target(people["dave"], "daveporter@example.com"),
@@ -212,7 +212,7 @@ def test_a_selection_that_is_not_an_id_is_a_message_not_an_error(admin_client, p
 
 
 def test_duplicate_documents_never_match_a_filter_nor_join_a_plan(admin_client, people, mongo):
-    from balances.testing import credits_of
+    from librechat.testing import credits_of
 
     # Dave's earliest balance is well above 1M; a later duplicate holds 5,000 credits.
     mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 5_000})

@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from audit.models import BalanceChange, ChangeBatch
-from balances.testing import create_user, credit_transactions, credits_of
 from balances.tests.test_admin_actions import USERS, post_action, review
+from ledger.models import BalanceChange, ChangeBatch
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

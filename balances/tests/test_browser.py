@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from balances.testing import create_user, credits_of, log_in_in_browser
+from librechat.testing import create_user, credits_of, log_in_in_browser
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 

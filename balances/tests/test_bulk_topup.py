@@ -6,8 +6,8 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.models import BalanceChange, ChangeBatch
-from balances.testing import Terminal, create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange, ChangeBatch
+from librechat.testing import Terminal, create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

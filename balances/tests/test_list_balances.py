@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from balances import documents
-from balances.testing import create_user
+from librechat import documents
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -8,8 +8,8 @@ from bson import ObjectId
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from audit.models import BalanceChange
-from balances.ledger import Kind, Target, open_batch, run_batch
+from ledger.changes import Kind, Target, open_batch, run_batch
+from ledger.models import BalanceChange
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

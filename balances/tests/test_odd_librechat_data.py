@@ -7,8 +7,8 @@ import pytest
 from bson import Decimal128
 from django.core.management import call_command
 
-from balances.ledger import Kind, LedgerError, Target, change_one
-from balances.testing import create_user, credit_transactions
+from ledger.changes import Kind, LedgerError, Target, change_one
+from librechat.testing import create_user, credit_transactions
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 ODD_VALUES = {

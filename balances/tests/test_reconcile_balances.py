@@ -6,10 +6,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.models import BalanceChange, ChangeBatch
-from balances import documents
-from balances.ledger import Kind, Target, change_one, open_batch, run_batch
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.changes import Kind, Target, change_one, open_batch, run_batch
+from ledger.models import BalanceChange, ChangeBatch
+from librechat import documents
+from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

@@ -7,8 +7,8 @@ import pytest
 from bson import ObjectId
 from django.core.management import CommandError, call_command
 
-from balances import documents
-from balances.testing import create_user
+from librechat import documents
+from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 OLD = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from balances import documents
-from balances.testing import create_user
+from librechat import documents
+from librechat.testing import create_user
 from requests_app import links
 from requests_app.mail import notify_admins
 from requests_app.models import CreditRequest

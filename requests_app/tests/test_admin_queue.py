@@ -3,8 +3,8 @@
 import pytest
 from django.core import mail
 
-from audit.models import ChangeBatch
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import ChangeBatch
+from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import pending_request
 

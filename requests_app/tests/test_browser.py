@@ -5,7 +5,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from playwright.sync_api import expect
 
-from balances.testing import create_user, credits_of
+from librechat.testing import create_user, credits_of
 from requests_app.tests.conftest import links_in, outbox_to
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]

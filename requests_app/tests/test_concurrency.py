@@ -6,8 +6,8 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from audit.models import BalanceChange
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange
+from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app import links
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import pending_request

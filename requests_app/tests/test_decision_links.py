@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 
-from audit.models import BalanceChange, ChangeBatch
-from balances.testing import create_user, credit_transactions, credits_of
+from ledger.models import BalanceChange, ChangeBatch
+from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app import links
 from requests_app.tests.conftest import link_parts, pending_request
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from balances.testing import create_user
+from librechat.testing import create_user
 from requests_app.decisions import approve, reject
 from requests_app.tests.conftest import pending_request
 

@@ -3,11 +3,11 @@
 import pytest
 from django.core import mail
 
-from balancemgr.models import RateLimitWindow
-from balances.testing import create_user
+from librechat.testing import create_user
 from requests_app import intake
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import ADMINS, pending_request, submit
+from web.models import RateLimitWindow
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 

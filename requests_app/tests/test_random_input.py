@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from balances.credits import parse_credits
-from balances.testing import create_user, credit_transactions, credits_of
+from librechat.credits import parse_credits
+from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app import links
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import pending_request

@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from balances.testing import create_user
+from librechat.testing import create_user
 from requests_app import decisions
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import pending_request

@@ -5,8 +5,8 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from balancemgr.embedded_mongo import free_port
-from balances.testing import create_user, credits_of
+from librechat.embedded_mongo import free_port
+from librechat.testing import create_user, credits_of
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import ADMINS, submit
 

@@ -6,7 +6,7 @@ from django.db import DatabaseError
 from pymongo.errors import PyMongoError
 
 from analytics.rollup import RefreshResult, rebuild_usage, refresh_usage
-from balancemgr.mongo import describe_mongo_error
+from librechat.mongo import describe_mongo_error
 
 BAR_WIDTH = 30
 

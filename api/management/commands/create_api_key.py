@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from api.models import ApiKey, Scope
-from balances.cli import os_actor
+from ledger.actors import os_actor
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from pymongo import MongoClient
 
-from balancemgr.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
+from librechat.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
 
 DEMO_ADMIN_USERNAME = "admin"
 

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from audit.models import ChangeBatch
 from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
 from balances.cli import (
     LibreChatCommand,
@@ -15,8 +14,9 @@ from balances.cli import (
     progress_printer,
     report_batch,
 )
-from balances.credits import format_credits_and_usd
-from balances.ledger import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
+from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
+from ledger.models import ChangeBatch
+from librechat.credits import format_credits_and_usd
 
 OPERATIONS = {"add": Kind.ADD, "set": Kind.SET, "top_up_to": Kind.TOP_UP_TO}
 

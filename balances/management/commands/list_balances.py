@@ -1,5 +1,6 @@
-from balances.cli import OUTPUT_FORMATS, LibreChatCommand, bad_input, credits_threshold, write_rows
+from balances.cli import OUTPUT_FORMATS, bad_input, credits_threshold, write_rows
 from balances.listing import COLUMNS, SORTS, balance_rows
+from librechat.commands import LibreChatCommand
 
 
 class Command(LibreChatCommand):

@@ -3,7 +3,6 @@ from datetime import date
 
 from django.core.management.base import CommandError
 
-from audit.models import ChangeBatch
 from balances.cli import (
     EXIT_BAD_INPUT,
     OUTPUT_FORMATS,
@@ -17,9 +16,10 @@ from balances.cli import (
     users,
     write_rows,
 )
-from balances.ledger import Kind, LedgerError, open_batch, run_batch
-from balances.reconcile import COLUMNS, find_drift, users_to_check
-from balances.spreadsheet import escape_formula
+from ledger.changes import Kind, LedgerError, open_batch, run_batch
+from ledger.models import ChangeBatch
+from ledger.reconcile import COLUMNS, find_drift, users_to_check
+from web.spreadsheet import escape_formula
 
 EXIT_DRIFT_FOUND = 3
 

@@ -1,5 +1,5 @@
 from balances.cli import SingleChangeCommand
-from balances.ledger import Kind
+from ledger.changes import Kind
 
 
 class Command(SingleChangeCommand):

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
-from balances.cli import OUTPUT_FORMATS, LibreChatCommand, bad_input, write_rows
+from balances.cli import OUTPUT_FORMATS, bad_input, write_rows
 from balances.user_stats import COLUMNS, user_stats_rows
+from librechat.commands import LibreChatCommand
 
 
 def utc_date(text: str) -> datetime:

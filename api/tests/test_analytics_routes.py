@@ -1,0 +1,71 @@
+"""The analytics JSON endpoints: the dashboard's paths and parameters, a read-scope key, 400s with a reason."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from analytics.testing import spend
+from api.tests.conftest import assert_error, issue_key
+from librechat.testing import create_user
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+ENDPOINTS = ["summary", "top-users", "top-models", "top-agents", "cost-breakdown", "usage-over-time"]
+
+
+@pytest.fixture
+def read_key(db) -> str:
+    return issue_key("dashboard", ["read"])
+
+
+@pytest.fixture
+def usage(mongo):
+    alice = create_user("alice@example.com", 5_000_000)
+    spend(alice, timezone.now() - timedelta(hours=2), tokens=1_000_000, rate=2.5)  # $2.50 of prompt tokens
+    return alice
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_each_endpoint_answers_json_for_a_read_key(client, read_key, usage, endpoint):
+    response = client.get(f"/api/{endpoint}", {"period": "24h"}, headers={"x-api-key": read_key})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+
+
+def test_the_summary_counts_the_spend_from_the_rollups(client, read_key, usage):
+    body = client.get("/api/summary", {"period": "7d"}, headers={"x-api-key": read_key}).json()
+    assert body["totalCost"] == 2.5 and body["activeUsers"] == 1 and body["period"]["name"] == "7d"
+
+
+def test_top_users_takes_a_limit(client, read_key, usage):
+    body = client.get("/api/top-users", {"limit": "1"}, headers={"x-api-key": read_key}).json()
+    assert [row["email"] for row in body] == ["alice@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"period": "1y"}, "period"),
+        ({"period": "custom"}, "start"),
+        ({"period": "custom", "start": "2026-13-01", "end": "2026-12-01"}, "start"),
+        ({"period": "custom", "start": "2026-11-02", "end": "2026-11-01"}, ""),
+    ],
+)
+def test_a_bad_period_is_a_400_that_says_why(client, read_key, usage, params, detail):
+    body = assert_error(client.get("/api/summary", params, headers={"x-api-key": read_key}), 400, "bad_request")
+    assert detail in body["detail"]
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "1.5"])
+def test_a_bad_limit_is_a_400(client, read_key, usage, limit):
+    assert_error(client.get("/api/top-users", {"limit": limit}, headers={"x-api-key": read_key}), 400, "bad_request")
+
+
+def test_a_missing_key_is_a_401_and_a_key_without_read_scope_a_403(client, usage):
+    assert_error(client.get("/api/summary"), 401, "unauthorized")
+    write_only = issue_key("writer", ["write"])
+    assert_error(client.get("/api/summary", headers={"x-api-key": write_only}), 403, "insufficient_scope")
+
+
+def test_the_endpoints_are_in_the_openapi_document(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {f"/api/{endpoint}" for endpoint in ENDPOINTS} <= set(paths)

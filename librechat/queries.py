@@ -1,0 +1,97 @@
+"""Read-side MongoDB queries shared by the admin, the ledger and the commands.
+
+Each takes a chunk of ids and answers in one round trip, so callers stay constant per page
+or per batch whatever the install's size.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bson import ObjectId
+from django.core.cache import cache
+from django.db.models import Q
+
+from librechat.models import LibreChatUser
+from librechat.mongo import librechat_db
+
+SPENDING_TOKEN_TYPES = ["prompt", "completion"]
+DUPLICATES_CACHE_SECONDS = 60
+
+
+def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
+    """{user id: the balance document LibreChat uses}; older installs hold duplicates and the earliest counts."""
+    balances: dict[ObjectId, dict] = {}
+    user_ids = list(user_ids)
+    cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, {"user": 1, "tokenCredits": 1})
+    # One batch for the whole answer instead of the driver's default first batch of 101.
+    for document in cursor.sort("_id", 1).batch_size(len(user_ids) + 100):
+        balances.setdefault(document["user"], document)
+    return balances
+
+
+def duplicate_balance_ids() -> list[ObjectId]:
+    """Ids of the balance documents LibreChat ignores: every one of a user's documents but the earliest.
+
+    Older installs hold duplicates; filters and plans must judge each user by the earliest only.
+    Finding them groups the whole collection, so the answer is kept for a minute per worker,
+    keyed by the collection's document count: a duplicate only appears with a new document,
+    and documents only go with deleted users, so a changed count means a fresh answer.
+    """
+    balances = librechat_db().balances
+    cache_key = f"duplicate-balance-ids:{balances.estimated_document_count()}"
+    return cache.get_or_set(cache_key, lambda: _group_duplicate_balance_ids(balances), DUPLICATES_CACHE_SECONDS)
+
+
+def _group_duplicate_balance_ids(balances) -> list[ObjectId]:
+    pipeline = [
+        {"$group": {"_id": "$user", "ids": {"$push": "$_id"}, "count": {"$sum": 1}}},
+        {"$match": {"count": {"$gt": 1}}},
+    ]
+    return [balance_id for row in balances.aggregate(pipeline) for balance_id in sorted(row["ids"])[1:]]
+
+
+def user_ids_with_balance() -> set[ObjectId]:
+    """Every user that has at least one balance document (one `distinct` on the `user` index)."""
+    return set(librechat_db().balances.distinct("user"))
+
+
+def search_user_ids(term: str) -> list[ObjectId]:
+    """Ids of users whose name, username or email contains `term`, ignoring case."""
+    found = LibreChatUser.objects.filter(
+        Q(email__icontains=term) | Q(name__icontains=term) | Q(username__icontains=term)
+    )
+    return list(found.values_list("id", flat=True))
+
+
+@dataclass
+class Activity:
+    last_transaction_at: datetime | None = None
+    tokens_used: int = 0
+    spent_credits: float = 0.0
+
+
+def spending_by_user(user_ids: Iterable[ObjectId] | None = None, since: datetime | None = None) -> dict:
+    """{user id: Activity}: last transaction, tokens and credits spent (spending rows are negative)."""
+    match: dict = {}
+    if user_ids is not None:
+        match["user"] = {"$in": list(user_ids)}
+    if since is not None:
+        # transactions have no createdAt index; the _id index orders rows by creation time.
+        match["_id"] = {"$gte": ObjectId.from_datetime(since)}
+    is_spending = {"$in": ["$tokenType", SPENDING_TOKEN_TYPES]}
+    pipeline = [
+        {"$match": match},
+        {
+            "$group": {
+                "_id": "$user",
+                "last": {"$max": "$createdAt"},
+                "tokens": {"$sum": {"$cond": [is_spending, {"$abs": "$rawAmount"}, 0]}},
+                "spent": {"$sum": {"$cond": [is_spending, {"$abs": "$tokenValue"}, 0]}},
+            }
+        },
+    ]
+    return {
+        row["_id"]: Activity(row["last"], int(row["tokens"] or 0), float(row["spent"] or 0))
+        for row in librechat_db().transactions.aggregate(pipeline, allowDiskUse=True)
+    }
