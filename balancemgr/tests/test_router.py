@@ -32,7 +32,15 @@ def test_no_migration_ever_touches_mongo():
         for model in app_config.get_models():
             assert not router.allow_migrate("librechat", app_config.label, model_name=model._meta.model_name)
     for model in LIBRECHAT_MODELS:
-        assert not router.allow_migrate("default", "balances", model_name=model._meta.model_name)
+        assert not router.allow_migrate("default", model._meta.app_label, model_name=model._meta.model_name)
+
+
+def test_the_admins_proxies_of_librechat_models_read_and_write_mongo():
+    from balances import models as admin_proxies
+
+    for model in (admin_proxies.LibreChatUser, admin_proxies.Balance, admin_proxies.Transaction):
+        assert router.db_for_read(model) == "librechat"
+        assert router.db_for_write(model) == "librechat"
 
 
 def test_relations_stay_within_one_database():
