@@ -157,7 +157,11 @@ def change_one(
     reason: str = "",
     batch_id: str | None = None,
 ) -> BalanceChange:
-    """Apply one change to one user; the same `batch_id` again returns the first result."""
+    """Apply one change to one user; the same `batch_id` again returns the first result.
+
+    The batch belongs to this user: the same id for another user is refused, so it never resumes
+    (and applies) a change someone else asked for.
+    """
     batch = open_batch(
         kind=kind,
         amount_credits=amount_credits,
@@ -165,6 +169,7 @@ def change_one(
         actor=actor,
         reason=reason,
         batch_id=batch_id,
+        fingerprint=f"user:{target.user_id}",
         targets=[target],
     )
     outcome = run_batch(batch, retry_failed=True)
