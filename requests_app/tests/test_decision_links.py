@@ -187,6 +187,18 @@ def test_with_login_required_an_operator_may_decide(operator_client, alice, cred
     assert credits_of(alice) == 5_020_000
 
 
+def test_with_login_required_the_signed_in_operator_is_recorded_as_the_decider(
+    operator_client, alice, credit_request, settings
+):
+    settings.APPROVAL_LINKS_REQUIRE_LOGIN = True
+    url = approve_url(credit_request, recipient="ann@example.com")
+    assert "Deciding as operator." in operator_client.get(url).content.decode()
+    assert operator_client.post(url).status_code == 200
+    credit_request.refresh_from_db()
+    assert (credit_request.status, credit_request.decided_by) == ("approved", "operator")
+    assert ChangeBatch.objects.get(batch_id=credit_request.batch_id).actor == "operator"
+
+
 def test_the_requester_is_told_about_the_approval(client, alice, credit_request):
     client.post(approve_url(credit_request))
     assert [message.to for message in mail.outbox] == [["alice@example.com"]]
