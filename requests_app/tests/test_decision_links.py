@@ -203,3 +203,14 @@ def test_the_requester_is_told_about_the_approval(client, alice, credit_request)
     client.post(approve_url(credit_request))
     assert [message.to for message in mail.outbox] == [["alice@example.com"]]
     assert "5,000,000 credits ($5.00)" in mail.outbox[0].body
+
+
+def test_a_link_confirmed_while_mongo_is_down_gets_a_public_503_without_its_address(
+    client, alice, credit_request, unreachable_mongo
+):
+    response = client.post(approve_url(credit_request))
+    page = response.content.decode()
+    assert response.status_code == 503 and "Please try again later" in page
+    assert "mongodb://" not in page and unreachable_mongo.split("/")[2] not in page
+    credit_request.refresh_from_db()
+    assert credit_request.status == "pending"
