@@ -1,7 +1,7 @@
-import uuid
 from datetime import date
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from balances.cli import (
     EXIT_BAD_INPUT,
@@ -18,7 +18,7 @@ from balances.cli import (
 )
 from ledger.changes import Kind, LedgerError, open_batch, run_batch
 from ledger.models import ChangeBatch
-from ledger.reconcile import COLUMNS, find_drift, users_to_check
+from ledger.reconcile import COLUMNS, find_drift, fix_batch_id, fix_written_since, users_to_check
 from web.spreadsheet import escape_formula
 
 EXIT_DRIFT_FOUND = 3
@@ -49,6 +49,7 @@ class Command(LibreChatCommand):
         if fix and not reason.strip():
             raise bad_input("--fix needs --reason: the correction is recorded in the audit history.")
         user_id = one_target(email).user_id if email else None
+        read_at = timezone.now()
         drifts = list(find_drift(users_to_check(user_id=user_id, since=_day(since))))
         rows = (drift.as_row() for drift in drifts)
         if output_format == "csv":
@@ -67,7 +68,14 @@ class Command(LibreChatCommand):
             raise bad_input("Nothing can be fixed: the listed users' balances or histories are not numbers.")
         if not yes and not confirm_on_terminal(f"Write correcting credits rows for {users(len(fixable))}?"):
             raise bad_input("Not fixed.")
-        batch_id = batch_id or f"reconcile-{uuid.uuid4().hex}"
+        # Two fixes at once: the same drift read gives the same batch (written once); a fix written
+        # while this run read or asked makes what it read stale.
+        if other := fix_written_since(read_at):
+            raise bad_input(
+                f"Another fix (batch {other.batch_id}) is running or ran since the drift was read; "
+                "nothing was written. Run again to see what is left."
+            )
+        batch_id = batch_id or fix_batch_id(fixable)
         self.stdout.write(f"Batch {batch_id} (run again with --batch-id {batch_id} to resume safely).")
         try:
             batch = open_batch(
