@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from api.errors import ApiError
 from api.models import ApiKey, IdempotentRequest
+from ledger import batch_ids
 
 WAIT_FOR_ANSWER_SECONDS = 10
 POLL_SECONDS = 0.05
@@ -32,7 +33,7 @@ def batch_id_for(api_key: ApiKey, idempotency_key: str | None) -> str:
     if idempotency_key is None:
         return uuid.uuid4().hex
     digest = hashlib.sha256(f"{api_key.pk}:{idempotency_key}".encode()).hexdigest()
-    return f"api-{digest[:60]}"
+    return f"{batch_ids.API}{digest[:60]}"
 
 
 def request_sha256(operation: str, payload: dict) -> str:

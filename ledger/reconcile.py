@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from ledger import batch_ids
 from ledger.changes import Kind, Target
 from ledger.models import ChangeBatch
 from ledger.plans import chunks
@@ -110,7 +111,7 @@ def _compare(user_id: ObjectId, email: str, balance: dict, history: dict | None)
 def fix_batch_id(fixable: Iterable[Drift]) -> str:
     """The batch id of a fix of exactly these corrections, so two runs that read the same drift write it once."""
     corrections = sorted(f"{drift.user_id}:{drift.correction_credits}" for drift in fixable)
-    return f"reconcile-{hashlib.sha256(chr(10).join(corrections).encode()).hexdigest()[:54]}"
+    return f"{batch_ids.RECONCILE}{hashlib.sha256(chr(10).join(corrections).encode()).hexdigest()[:54]}"
 
 
 def fix_written_since(moment: datetime) -> ChangeBatch | None:

@@ -7,6 +7,7 @@ from bson import ObjectId
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, Target, add_targets, open_batch, run_batch
 from ledger.models import BalanceChange, ChangeBatch
 from ledger.plans import chunks
@@ -39,7 +40,7 @@ class ReversalPlan:
 
 def reversal_batch_id(batch: ChangeBatch) -> str:
     # Deterministic, so a double submit resumes the one reversal instead of opening a second.
-    return f"reverse-{batch.pk}"
+    return f"{batch_ids.REVERSE}{batch.pk}"
 
 
 def refusal_for(batch: ChangeBatch) -> str:

@@ -139,3 +139,10 @@ def test_the_same_drift_read_twice_is_one_batch(people):
 
     first, second = (fix_batch_id(find_drift(users_to_check())) for _ in range(2))
     assert first == second and first.startswith("reconcile-") and len(first) == 64
+
+
+def test_a_fix_is_not_named_in_another_family_nor_as_a_new_reconcile_batch(people):
+    for batch_id in ("reconcile-made-up", "reverse-1"):
+        code, _, _ = reconcile("--fix", "--reason", "r", "--yes", "--batch-id", batch_id)
+        assert code == 1
+    assert not ChangeBatch.objects.filter(kind=Kind.RECORD).exists()

@@ -8,6 +8,7 @@ from balances.cli import (
     OUTPUT_FORMATS,
     LibreChatCommand,
     bad_input,
+    chosen_batch_id,
     confirm_on_terminal,
     one_target,
     os_actor,
@@ -16,6 +17,7 @@ from balances.cli import (
     users,
     write_rows,
 )
+from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, open_batch, run_batch
 from ledger.models import ChangeBatch
 from ledger.reconcile import COLUMNS, find_drift, fix_batch_id, fix_written_since, users_to_check
@@ -48,6 +50,7 @@ class Command(LibreChatCommand):
     def handle(self, *args, email, since, output_format, fix, reason, yes, batch_id, **options):
         if fix and not reason.strip():
             raise bad_input("--fix needs --reason: the correction is recorded in the audit history.")
+        chosen_batch_id(batch_id, resumable=(batch_ids.RECONCILE,))
         user_id = one_target(email).user_id if email else None
         read_at = timezone.now()
         drifts = list(find_drift(users_to_check(user_id=user_id, since=_day(since))))
