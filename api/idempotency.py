@@ -81,7 +81,10 @@ def _wait_for_answer(row: IdempotentRequest) -> dict | None:
     """The stored answer once the first request stores it; None if it failed or is still running."""
     deadline = time.monotonic() + WAIT_FOR_ANSWER_SECONDS
     while True:
-        status, answer = IdempotentRequest.objects.values_list("response_status", "response_json").get(pk=row.pk)
+        found = IdempotentRequest.objects.filter(pk=row.pk).values_list("response_status", "response_json").first()
+        if found is None:
+            return None
+        status, answer = found
         if status is not None:
             return answer if status == 200 else None
         if time.monotonic() > deadline:
