@@ -6,7 +6,6 @@ balance shown here is that document's.
 
 import base64
 import binascii
-import math
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -14,6 +13,7 @@ from bson.errors import InvalidId
 from api.errors import ApiError
 from ledger.changes import Target
 from librechat.credits import usd_from_credits
+from librechat.documents import credits_number
 from librechat.mongo import librechat_db
 from librechat.queries import earliest_balances
 
@@ -103,14 +103,17 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
 
 
 def json_number(value: object) -> int | float | None:
-    """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans).
+
+    What the ledger changes as a number (Decimal128 included: librechat.documents.credits_number)
+    is answered as one, so an applied change is never reported as an invalid balance.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = credits_number(value)
+    if number is None:
         return None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return int(value) if value.is_integer() else value
-    return value
+    return int(number) if number.is_integer() else number
 
 
 def _encode_cursor(document_id: ObjectId) -> str:

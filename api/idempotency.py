@@ -3,6 +3,9 @@
 The ledger already applies a batch id once; deriving the batch id from the key makes a retry
 reuse it. The stored answer makes the retry's reply identical to the first, also when both
 requests arrive together: the second waits for the first's answer instead of running.
+
+A key stays bound to the body it was first sent with, also when that request failed: otherwise
+another body sent with the same key would resume the failed request's batch and apply it.
 """
 
 import hashlib
@@ -12,10 +15,12 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from api.errors import ApiError
 from api.models import ApiKey, IdempotentRequest
+from ledger import batch_ids
 
 WAIT_FOR_ANSWER_SECONDS = 10
 POLL_SECONDS = 0.05
@@ -28,7 +33,7 @@ def batch_id_for(api_key: ApiKey, idempotency_key: str | None) -> str:
     if idempotency_key is None:
         return uuid.uuid4().hex
     digest = hashlib.sha256(f"{api_key.pk}:{idempotency_key}".encode()).hexdigest()
-    return f"api-{digest[:60]}"
+    return f"{batch_ids.API}{digest[:60]}"
 
 
 def request_sha256(operation: str, payload: dict) -> str:
@@ -41,8 +46,8 @@ def answer_once(
 ) -> tuple[dict, bool]:
     """(answer, replayed): `run()`'s answer, or the stored answer of an earlier request with the same key.
 
-    Errors are not stored: a request that failed (unknown email, MongoDB down) may be retried
-    with the same key, and the ledger still applies its change at most once.
+    An error's answer is not replayed: a request that failed (unknown email, MongoDB down) may be
+    retried with the same key and body, and the ledger still applies its change at most once.
     """
     if idempotency_key is None:
         return run(), False
@@ -55,8 +60,7 @@ def answer_once(
         answer = _wait_for_answer(row)
         if answer is not None:
             return answer, True
-        row, created = IdempotentRequest.claim(api_key, idempotency_key, fingerprint)
-        if not created and not _take_over(row):
+        if not _take_over(row):
             raise ApiError(
                 409,
                 "idempotency_key_in_use",
@@ -65,8 +69,9 @@ def answer_once(
             )
     try:
         answer = run()
-    except BaseException:
-        IdempotentRequest.objects.filter(pk=row.pk).delete()
+    except BaseException as exc:
+        status = exc.status if isinstance(exc, ApiError) else 500
+        IdempotentRequest.objects.filter(pk=row.pk).update(response_status=status)
         raise
     IdempotentRequest.objects.filter(pk=row.pk).update(response_status=200, response_json=answer)
     return answer, False
@@ -76,16 +81,20 @@ def _wait_for_answer(row: IdempotentRequest) -> dict | None:
     """The stored answer once the first request stores it; None if it failed or is still running."""
     deadline = time.monotonic() + WAIT_FOR_ANSWER_SECONDS
     while True:
-        found = IdempotentRequest.objects.filter(pk=row.pk).values("response_json", "response_status").first()
-        if found is None or found["response_status"] is not None:
-            return found and found["response_json"]
+        found = IdempotentRequest.objects.filter(pk=row.pk).values_list("response_status", "response_json").first()
+        if found is None:
+            return None
+        status, answer = found
+        if status is not None:
+            return answer if status == 200 else None
         if time.monotonic() > deadline:
             return None
         time.sleep(POLL_SECONDS)
 
 
 def _take_over(row: IdempotentRequest) -> bool:
-    """Claim an answerless row whose request died; exactly one concurrent retry wins."""
+    """Claim the row of a failed request, or of one that died; exactly one concurrent retry wins."""
     now = timezone.now()
-    stale = IdempotentRequest.objects.filter(pk=row.pk, response_status=None, created_at__lt=now - STALE_CLAIM)
-    return bool(stale.update(created_at=now))
+    failed = Q(response_status__isnull=False) & ~Q(response_status=200)
+    died = Q(response_status=None, created_at__lt=now - STALE_CLAIM)
+    return bool(IdempotentRequest.objects.filter(failed | died, pk=row.pk).update(response_status=None, created_at=now))

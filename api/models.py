@@ -104,7 +104,8 @@ class IdempotentRequest(models.Model):
     """The first answer to a write sent with an Idempotency-Key, replayed to retries of it.
 
     The row is claimed (without an answer) before the change is applied, so a concurrent retry
-    waits for the answer instead of applying the change a second time.
+    waits for the answer instead of applying the change a second time. A failed request keeps its
+    row (its error status, no answer), so the key stays bound to that body for good.
     """
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotent_requests")

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from balancemgr.email_settings import email_settings
 from balancemgr.log_format import JSON_FORMATTER
@@ -15,8 +16,7 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-# A key that only a development or test run may use; the check in balancemgr.checks
-# refuses to serve with it when DEBUG is off.
+# A key that only a development run may use: with DEBUG off the start is refused (below).
 INSECURE_DEV_SECRET_KEY = "insecure-dev-only-key-set-SECRET_KEY-in-production"
 SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
@@ -156,6 +156,19 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Credit requests (requests_app). The WEBHOOK_* and NOTIFY_TO names are the old Balance Manager's,
 # so an operator's existing .env keeps working.
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")
+# With DEBUG off, nothing starts without real secrets: gunicorn and the worker never run Django's
+# system checks, and the development key is public (anyone could sign a session or an approval link).
+if not DEBUG and (
+    missing := [
+        name
+        for name, value in [("SECRET_KEY", SECRET_KEY), ("WEBHOOK_SECRET", WEBHOOK_SECRET)]
+        if value.strip() in ("", INSECURE_DEV_SECRET_KEY)
+    ]
+):
+    raise ImproperlyConfigured(
+        f"{' and '.join(missing)} must be set to a long random value when DEBUG is off "
+        "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 WEBHOOK_BASE_URL = env("WEBHOOK_BASE_URL", default="")
 WEBHOOK_TTL_HOURS = env.int("WEBHOOK_TTL_HOURS", default=72)
 NOTIFY_TO = env.list("NOTIFY_TO", default=[])

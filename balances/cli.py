@@ -12,7 +12,15 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from ledger.actors import os_actor
-from ledger.changes import BatchOutcome, LedgerError, Target, change_one, clean_amount, targets_for_emails
+from ledger.changes import (
+    BatchOutcome,
+    LedgerError,
+    Target,
+    change_one,
+    check_chosen_batch_id,
+    clean_amount,
+    targets_for_emails,
+)
 from ledger.models import ChangeBatch
 from librechat.commands import EXIT_BAD_INPUT, LibreChatCommand
 from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, format_credits_and_usd, parse_credits
@@ -83,6 +91,16 @@ class SingleChangeCommand(LibreChatCommand):
         change_one_from_command(self, self.kind, email, amount, reason, batch_id)
 
 
+def chosen_batch_id(batch_id: str | None, *, resumable: tuple[str, ...] = ()) -> None:
+    """Refuse a --batch-id of the tool's own families (ledger.batch_ids) with exit code 1."""
+    if batch_id is None:
+        return
+    try:
+        check_chosen_batch_id(batch_id, resumable=resumable)
+    except LedgerError as exc:
+        raise bad_input(str(exc)) from exc
+
+
 def change_one_from_command(
     command, kind: str, email: str | None, amount: str | None, reason: str, batch_id: str | None
 ) -> None:
@@ -95,6 +113,7 @@ def change_one_from_command(
     target = one_target(email)
     # Chosen before anything is written and printed first, so a lost reply can be retried safely.
     batch_id = batch_id or uuid.uuid4().hex
+    chosen_batch_id(batch_id)
     command.stdout.write(f"Batch {batch_id} (run again with --batch-id {batch_id} to retry safely).")
     try:
         change = change_one(

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from balances.models import Balance
-from ledger.changes import Kind, clean_amount
+from ledger.changes import Kind, LedgerError, check_chosen_batch_id, clean_amount
 from ledger.models import RefillChange
 from librechat.credits import format_credits_and_usd
 
@@ -37,6 +37,11 @@ class CreditChangeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        try:
+            # The field is hidden: an error of the form, so that it shows.
+            check_chosen_batch_id(cleaned.get("batch_id", ""))
+        except LedgerError as exc:
+            self.add_error(None, str(exc))
         preset = cleaned.get("preset", CUSTOM)
         typed = (cleaned.get("amount") or "").strip()
         if preset not in (CUSTOM, "") and typed:

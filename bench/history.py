@@ -39,6 +39,7 @@ def setup(small_url: str, large_url: str) -> None:
             "MONGO_URI": "mongodb://127.0.0.1:9/unused",
             "DEBUG": "0",
             "SECRET_KEY": "bench-only",
+            "WEBHOOK_SECRET": "bench-only-signing-secret",
             "LOG_LEVEL": "WARNING",
         }
     )

@@ -1,5 +1,6 @@
 """What callers use to change credits (the protocol is described in the package's docstring)."""
 
+from ledger.batch_ids import RESERVED_PREFIXES, check_chosen_batch_id
 from ledger.models import BalanceChange, ChangeBatch
 from ledger.plans import (
     PlannedChange,
@@ -24,6 +25,7 @@ Kind = ChangeBatch.Kind
 Status = BalanceChange.Status
 
 __all__ = [
+    "RESERVED_PREFIXES",
     "BatchOutcome",
     "Kind",
     "LedgerError",
@@ -33,6 +35,7 @@ __all__ = [
     "Target",
     "add_targets",
     "change_one",
+    "check_chosen_batch_id",
     "clean_amount",
     "open_batch",
     "planned_changes",

@@ -5,6 +5,7 @@ installs (see the README, "Drift between balances and transactions"). A fix writ
 history as one `credits` row per user (ledger kind "record only"), never touching the balance.
 """
 
+import hashlib
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -12,8 +13,12 @@ from datetime import UTC, date, datetime
 
 from bson import ObjectId
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
-from ledger.changes import Target
+from ledger import batch_ids
+from ledger.changes import Kind, Target
+from ledger.models import ChangeBatch
 from ledger.plans import chunks
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
@@ -101,3 +106,15 @@ def _compare(user_id: ObjectId, email: str, balance: dict, history: dict | None)
     elif history_credits is None or not math.isfinite(history_credits):
         drift.problem = "a transaction's tokenValue is not a number"
     return drift
+
+
+def fix_batch_id(fixable: Iterable[Drift]) -> str:
+    """The batch id of a fix of exactly these corrections, so two runs that read the same drift write it once."""
+    corrections = sorted(f"{drift.user_id}:{drift.correction_credits}" for drift in fixable)
+    return f"{batch_ids.RECONCILE}{hashlib.sha256(chr(10).join(corrections).encode()).hexdigest()[:54]}"
+
+
+def fix_written_since(moment: datetime) -> ChangeBatch | None:
+    """A fix being written now, or written since `moment`: drift read since then may be fixed already."""
+    running = Q(lease_expires_at__gt=timezone.now()) | Q(changes__updated_at__gte=moment)
+    return ChangeBatch.objects.filter(running, kind=Kind.RECORD).first()

@@ -7,9 +7,11 @@ from bson import ObjectId
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, Target, add_targets, open_batch, run_batch
 from ledger.models import BalanceChange, ChangeBatch
 from ledger.plans import chunks
+from ledger.runner import holding_lease
 from ledger.tasks import queue_batch
 from librechat.documents import credits_number
 from librechat.queries import earliest_balances
@@ -38,7 +40,7 @@ class ReversalPlan:
 
 def reversal_batch_id(batch: ChangeBatch) -> str:
     # Deterministic, so a double submit resumes the one reversal instead of opening a second.
-    return f"reverse-{batch.pk}"
+    return f"{batch_ids.REVERSE}{batch.pk}"
 
 
 def refusal_for(batch: ChangeBatch) -> str:
@@ -79,29 +81,37 @@ def plan_reversal(batch: ChangeBatch) -> ReversalPlan:
 
 
 def reverse_batch(batch: ChangeBatch, *, actor: str, reason: str, below_zero: str = "") -> ChangeBatch:
-    """Open (and run, or queue when large) the batch undoing `batch`; refused when it cannot be reversed."""
-    plan = plan_reversal(batch)
-    if plan.refusal:
-        raise LedgerError(plan.refusal)
-    if plan.below_zero_count and below_zero not in (BelowZero.CLAMP, BelowZero.ALLOW_NEGATIVE):
-        raise LedgerError(
-            f"Reversing would take {plan.below_zero_count} balances below 0: choose to clamp at 0 or allow negative."
+    """Open (and run, or queue when large) the batch undoing `batch`; refused when it cannot be reversed.
+
+    The batch's lease is held from the check to the link, so no run applies a change of it (a
+    failed row retried) that the reversal would miss; once linked, runs apply nothing more of it.
+    """
+    with holding_lease(batch) as held:
+        if not held:
+            raise LedgerError("This batch is being applied right now: let it finish (or stop) before reversing it.")
+        plan = plan_reversal(batch)
+        if plan.refusal:
+            raise LedgerError(plan.refusal)
+        if plan.below_zero_count and below_zero not in (BelowZero.CLAMP, BelowZero.ALLOW_NEGATIVE):
+            raise LedgerError(
+                f"Reversing would take {plan.below_zero_count} balances below 0: "
+                "choose to clamp at 0 or allow negative."
+            )
+        if batch.kind == Kind.RECORD:
+            kind, sign = Kind.RECORD, -1
+        elif below_zero == BelowZero.CLAMP:
+            kind, sign = Kind.SUBTRACT_CLAMPED, 1
+        else:
+            kind, sign = Kind.ADD, -1
+        reversal = _open_linked(batch, kind, actor, f"Reverses batch {batch.batch_id}: {reason}".strip(": "))
+        # Whole credits: a set's recorded difference may carry LibreChat's fractional spending.
+        add_targets(
+            reversal,
+            (
+                Target(ObjectId(c.librechat_user_id), c.email, sign * round(c.delta_credits), c.reason)
+                for c in _applied_changes(batch)
+            ),
         )
-    if batch.kind == Kind.RECORD:
-        kind, sign = Kind.RECORD, -1
-    elif below_zero == BelowZero.CLAMP:
-        kind, sign = Kind.SUBTRACT_CLAMPED, 1
-    else:
-        kind, sign = Kind.ADD, -1
-    reversal = _open_linked(batch, kind, actor, f"Reverses batch {batch.batch_id}: {reason}".strip(": "))
-    # Whole credits: a set's recorded difference may carry LibreChat's fractional spending.
-    add_targets(
-        reversal,
-        (
-            Target(ObjectId(c.librechat_user_id), c.email, sign * round(c.delta_credits), c.reason)
-            for c in _applied_changes(batch)
-        ),
-    )
     if plan.user_count >= settings.BACKGROUND_BATCH_MIN_USERS:
         queue_batch(reversal)
     else:

@@ -5,7 +5,8 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -103,8 +104,17 @@ def open_batch(
             f"Batch id {batch_id!r} was already used for another operation ({batch}); "
             "repeat exactly that operation to resume it, or use a new id."
         )
+    if reversal := reversed_by(batch):
+        raise LedgerError(
+            f"Batch {batch_id!r} was reversed by batch {reversal.batch_id}: it takes no more changes; use a new id."
+        )
     add_targets(batch, targets)
     return batch
+
+
+def reversed_by(batch: ChangeBatch) -> ChangeBatch | None:
+    """The batch that reversed this one; a reversed batch applies nothing more, which it could never undo."""
+    return ChangeBatch.objects.filter(reverses=batch).first()
 
 
 def add_targets(batch: ChangeBatch, targets: Iterable[Target]) -> None:
@@ -138,6 +148,10 @@ def run_batch(
         return _summarize(BatchOutcome(batch, busy=True))
     outcome = BatchOutcome(batch)
     try:
+        # Checked under the lease, which a reversal holds while it links itself (ledger.reversal).
+        if reversal := reversed_by(batch):
+            outcome.stopped_reason = f"Reversed by batch {reversal.batch_id}: nothing more is applied."
+            return _summarize(outcome)
         if retry_failed:
             batch.changes.filter(status=Status.FAILED).update(status=Status.PENDING, error="")
         outcome.already_applied_count = batch.changes.filter(status=Status.APPLIED).count()
@@ -145,6 +159,18 @@ def run_batch(
     finally:
         lease.release(outcome.stopped_reason)
     return _summarize(outcome)
+
+
+@contextmanager
+def holding_lease(batch: ChangeBatch) -> Iterator[bool]:
+    """The batch's lease for a short step outside a run; yields False while a runner holds it."""
+    lease = _Lease(batch)
+    taken = lease.take()
+    try:
+        yield taken
+    finally:
+        if taken:
+            lease.release(batch.stopped_reason)
 
 
 def change_one(
@@ -157,7 +183,11 @@ def change_one(
     reason: str = "",
     batch_id: str | None = None,
 ) -> BalanceChange:
-    """Apply one change to one user; the same `batch_id` again returns the first result."""
+    """Apply one change to one user; the same `batch_id` again returns the first result.
+
+    The batch belongs to this user: the same id for another user is refused, so it never resumes
+    (and applies) a change someone else asked for.
+    """
     batch = open_batch(
         kind=kind,
         amount_credits=amount_credits,
@@ -165,6 +195,7 @@ def change_one(
         actor=actor,
         reason=reason,
         batch_id=batch_id,
+        fingerprint=f"user:{target.user_id}",
         targets=[target],
     )
     outcome = run_batch(batch, retry_failed=True)

@@ -93,9 +93,11 @@ class CreditRequestAdmin(admin.ModelAdmin):
         form = AdminApproveForm(request.POST if "step" in request.POST else None)
         if not form.is_bound or not form.is_valid():
             return self._decision_page(request, queryset, form, "Approve credit requests")
-        amount = form.cleaned_data["amount_credits"]
+        amount, allow_duplicate = form.cleaned_data["amount_credits"], form.cleaned_data["approve_duplicates"]
         for credit_request in queryset:
-            self._decide(request, credit_request, decisions.approve, amount_credits=amount)
+            self._decide(
+                request, credit_request, decisions.approve, amount_credits=amount, allow_duplicate=allow_duplicate
+            )
 
     @admin.action(description="Reject selected requests…", permissions=["change"])
     def reject(self, request, queryset):

@@ -32,8 +32,19 @@ class DecisionRefused(Exception):
     """The request cannot be decided this way; the message says why, for the person who tried."""
 
 
-def approve(credit_request: CreditRequest, *, amount_credits: int, decided_by: str, channel: str) -> CreditRequest:
-    """Approve a pending request and credit the user once; raises DecisionRefused if it is not pending."""
+def approve(
+    credit_request: CreditRequest,
+    *,
+    amount_credits: int,
+    decided_by: str,
+    channel: str,
+    allow_duplicate: bool = False,
+) -> CreditRequest:
+    """Approve a pending request and credit the user once; raises DecisionRefused if it is not pending.
+
+    A request flagged duplicate is approved only with `allow_duplicate`: the one it duplicates
+    asks for the same credits, and approving both would credit the user twice.
+    """
     try:
         amount_credits = parse_credits(amount_credits, minimum_credits=1)
     except ValidationError as exc:  # e.g. a link signed before MAX_CREDIT_AMOUNT was lowered
@@ -41,6 +52,11 @@ def approve(credit_request: CreditRequest, *, amount_credits: int, decided_by: s
     credit_request.refresh_from_db()
     if credit_request.status != Status.PENDING:
         raise DecisionRefused(already_decided(credit_request))
+    if credit_request.is_duplicate and not allow_duplicate:
+        raise DecisionRefused(
+            "This request was sent while another request of the same email was pending (a duplicate): "
+            "decide that one, or approve duplicates explicitly."
+        )
     target = _target(credit_request)
     won = CreditRequest.objects.filter(pk=credit_request.pk, status=Status.PENDING).update(
         status=Status.APPROVED,
@@ -57,6 +73,7 @@ def approve(credit_request: CreditRequest, *, amount_credits: int, decided_by: s
     if not won:
         raise DecisionRefused(already_decided(credit_request))
     log_decision(credit_request)
+    close_duplicates(credit_request)
     _credit(credit_request, target)
     return credit_request
 
@@ -70,8 +87,35 @@ def reject(credit_request: CreditRequest, *, note: str, decided_by: str, channel
     if not won:
         raise DecisionRefused(already_decided(credit_request))
     log_decision(credit_request)
+    close_duplicates(credit_request)
     mail.notify_requester(credit_request)
     return credit_request
+
+
+def close_duplicates(decided: CreditRequest) -> int:
+    """Reject, with a note and without mail, the pending duplicates of a request that was just decided.
+
+    They asked for what the decided request asked for; left pending, approving them later would
+    credit the user again. Returns how many were closed.
+    """
+    if decided.is_duplicate:
+        return 0
+    duplicates = CreditRequest.objects.filter(email=decided.email, status=Status.PENDING, is_duplicate=True)
+    closed = duplicates.exclude(pk=decided.pk).update(
+        status=Status.REJECTED,
+        decision_note=f"Closed as a duplicate of request {decided.pk} ({decided.status} by {decided.decided_by}).",
+        decided_by=decided.decided_by,
+        decided_at=timezone.now(),
+        channel=decided.channel,
+    )
+    if closed:
+        log.info(
+            "closed %s duplicates of credit request %s",
+            closed,
+            decided.pk,
+            extra={"event": "credit_request_duplicates_closed", "request_id": decided.pk, "count": closed},
+        )
+    return closed
 
 
 def retry_crediting(credit_request: CreditRequest) -> CreditRequest:

@@ -61,6 +61,12 @@ class AdminApproveForm(forms.Form):
 
     preset = forms.ChoiceField(label="Amount", widget=forms.RadioSelect)
     amount = forms.CharField(label="Custom credits", max_length=40, required=False, help_text=AMOUNT_HELP)
+    approve_duplicates = forms.BooleanField(
+        label="Approve duplicates too",
+        required=False,
+        help_text="Requests flagged duplicate were sent while another of the same email was pending; "
+        "without this they are left pending.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

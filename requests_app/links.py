@@ -89,5 +89,5 @@ def _link_from(payload: object) -> Link:
 
 
 def _key() -> str:
-    # DEBUG-only fallback: production refuses to start checks without WEBHOOK_SECRET (balancemgr.E010).
+    # DEBUG-only fallback: with DEBUG off the settings refuse to start without WEBHOOK_SECRET.
     return settings.WEBHOOK_SECRET or settings.SECRET_KEY

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from ledger import batch_ids
 from librechat.credits import format_credits_and_usd
 
 
@@ -70,7 +71,7 @@ class CreditRequest(models.Model):
 
     @property
     def ledger_batch_id(self) -> str:
-        return f"request-{self.pk}"
+        return f"{batch_ids.REQUEST}{self.pk}"
 
     @property
     def wished(self) -> str:

@@ -77,19 +77,27 @@ def decide(request: HttpRequest, request_id: int, action: str, token: str) -> Ht
         "link": link,
         "form": form,
         "reference_label": settings.REQUEST_REFERENCE_LABEL,
+        "decided_by": _decided_by(request, link),
     }
     if request.method == "GET" or (form is not None and not form.is_valid()):
         status = 200 if request.method == "GET" else 400
         return render(request, "requests_app/public/decide_confirm.html", context, status=status)
     try:
-        _apply(credit_request, link, form)
+        _apply(credit_request, link, form, context["decided_by"])
     except decisions.DecisionRefused as exc:
         return _notice(request, "Not decided", str(exc), status=409)
     return render(request, "requests_app/public/decide_done.html", context)
 
 
-def _apply(credit_request: CreditRequest, link: links.Link, form) -> None:
-    decided_by, channel = link.recipient, CreditRequest.Channel.EMAIL_LINK
+def _decided_by(request: HttpRequest, link: links.Link) -> str:
+    # Signed in to confirm: the staff member who pressed the button decided, whoever the mail went to.
+    if settings.APPROVAL_LINKS_REQUIRE_LOGIN:
+        return request.user.get_username()
+    return link.recipient
+
+
+def _apply(credit_request: CreditRequest, link: links.Link, form, decided_by: str) -> None:
+    channel = CreditRequest.Channel.EMAIL_LINK
     if link.action == links.REJECT:
         decisions.reject(credit_request, note=form.cleaned_data["note"], decided_by=decided_by, channel=channel)
         return

@@ -1,6 +1,7 @@
 """POST /api/balance/admin/add-balance: through the ledger, audited with the key's name."""
 
 import pytest
+from bson import Decimal128
 
 from api.tests.conftest import ADD_BALANCE, assert_error, post_json
 from ledger.models import BalanceChange
@@ -66,3 +67,12 @@ def test_a_refused_change_is_a_409(client, write_key, mongo):
     assert "tokenCredits is not a number" in assert_error(response, 409, "change_refused")["detail"]
     assert credits_of(mallory) == "lots"
     assert not credit_transactions(mallory)
+
+
+def test_a_decimal128_balance_is_added_to_and_answered_as_a_number(client, write_key, mongo):
+    dora = create_user("dora@example.com", Decimal128("1500000"))
+    response = post_json(client, ADD_BALANCE, {"email": "dora@example.com", "amount": 4242}, write_key)
+    assert response.status_code == 200, response.content
+    assert response.json()["balance"] == 1_504_242 and response.json()["delta"] == 4242
+    assert credits_of(dora) == Decimal128("1504242")
+    assert len(credit_transactions(dora)) == 1

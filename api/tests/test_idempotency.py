@@ -48,12 +48,29 @@ def test_other_keys_and_other_api_keys_are_separate(client, write_key, alice):
     assert credits_of(alice) == 3_020_000
 
 
-def test_a_failed_request_is_not_stored_so_its_retry_runs(client, write_key, mongo):
+def test_a_failed_request_is_not_replayed_so_its_retry_runs(client, write_key, mongo):
     assert_error(add(client, write_key), 404, "user_not_found")
-    assert not IdempotentRequest.objects.exists()
+    assert IdempotentRequest.objects.get().response_json is None
     alice = create_user("alice@example.com", 0)
     assert add(client, write_key).status_code == 200
     assert credits_of(alice) == 1_000_000
+
+
+def test_a_key_stays_bound_to_the_body_of_a_refused_request(client, write_key, mongo):
+    bad = create_user("bad@example.com", 0)
+    mongo.balances.update_one({"user": bad}, {"$set": {"tokenCredits": "lots"}})
+    bob = create_user("bob@example.com", 0)
+    refused = add(client, write_key, {"email": "bad@example.com", "amount": 4242}, idempotency_key="K")
+    assert_error(refused, 409, "change_refused")
+    mongo.balances.update_one({"user": bad}, {"$set": {"tokenCredits": 0}})
+
+    other_body = add(client, write_key, {"email": "bob@example.com", "amount": 4242}, idempotency_key="K")
+
+    assert_error(other_body, 409, "idempotency_key_reused")
+    assert credits_of(bad) == 0 and credits_of(bob) == 0
+    assert credit_transactions(bad) == [] and credit_transactions(bob) == []
+    retried = add(client, write_key, {"email": "bad@example.com", "amount": 4242}, idempotency_key="K")
+    assert retried.status_code == 200 and credits_of(bad) == 4242 and credits_of(bob) == 0
 
 
 @pytest.mark.parametrize("value", ["", "x" * 256])

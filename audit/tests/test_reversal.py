@@ -2,6 +2,7 @@
 
 import pytest
 
+from audit.tests.test_csv_import import confirm, upload
 from ledger.changes import Kind, LedgerError, Target, open_batch, run_batch
 from ledger.models import ChangeBatch
 from ledger.reversal import reverse_batch
@@ -106,3 +107,32 @@ def test_a_reversal_run_again_applies_nothing_more(people):
     outcome = run_batch(reversal)
     assert outcome.applied_count == 0 and outcome.already_applied_count == 2
     assert credits_of(people["alice"]) == 100
+
+
+def test_a_reversed_import_never_applies_its_failed_row_when_the_file_is_run_again(admin_client, mongo, people):
+    mallory = create_user("mallory@example.com", "lots")
+    text = "email,amount\nalice@example.com,1000\nmallory@example.com,4242\n"
+    confirm(admin_client, upload(admin_client, text))
+    batch = ChangeBatch.objects.get()
+    assert sorted(batch.changes.values_list("status", flat=True)) == ["applied", "failed"]
+    assert admin_client.post(reverse_url(batch), {"reason": "wrong file"}).status_code == 302
+    mongo.balances.update_one({"user": mallory}, {"$set": {"tokenCredits": 0}})
+
+    done = confirm(admin_client, upload(admin_client, text))
+
+    assert done.status_code == 302
+    assert credits_of(mallory) == 0 and credit_transactions(mallory) == []
+    assert credits_of(people["alice"]) == 100
+    assert batch.changes.get(email="mallory@example.com").status == "failed"
+    with pytest.raises(LedgerError, match="was reversed by batch reverse-"):
+        open_batch(
+            kind=Kind.ADD,
+            amount_credits=None,
+            source="import",
+            actor="admin",
+            reason="CSV import",
+            batch_id=batch.batch_id,
+            fingerprint=batch.fingerprint,
+        )
+    assert not run_batch(batch, retry_failed=True).complete
+    assert credits_of(mallory) == 0

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
+
+from librechat.embedded_mongo import free_port
 
 SHOWN = [
     "DEBUG",
@@ -127,15 +130,52 @@ def test_the_rest_come_from_the_environment():
     assert shown["CSRF_TRUSTED_ORIGINS"] == ["https://chat.example.com"]
 
 
-def test_check_refuses_to_run_without_a_secret_key_when_debug_is_off():
-    env = {name: value for name, value in os.environ.items() if name not in ("SECRET_KEY", "DEBUG")}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
+def start_without(*names: str, command: list[str], **variables: str) -> subprocess.CompletedProcess:
+    """Run `command` in this project with DEBUG off and `names` removed from the environment."""
+    env = {name: value for name, value in os.environ.items() if name not in (*names, "DEBUG")}
+    return subprocess.run(
+        command,
         cwd=settings.BASE_DIR,
-        env={**env, "DEBUG": "false", "MONGO_TIMEOUT_MS": "100"},
+        env={**env, "DEBUG": "false", "MONGO_TIMEOUT_MS": "100", "DJANGO_SETTINGS_MODULE": "balancemgr.settings"}
+        | variables,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
-    assert "balancemgr.E002" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("removed", "variables", "named"),
+    [
+        (["SECRET_KEY"], {}, "SECRET_KEY must be set"),
+        (["WEBHOOK_SECRET"], {}, "WEBHOOK_SECRET must be set"),
+        ([], {"SECRET_KEY": "insecure-dev-only-key-set-SECRET_KEY-in-production"}, "SECRET_KEY must be set"),
+        (["SECRET_KEY", "WEBHOOK_SECRET"], {}, "SECRET_KEY and WEBHOOK_SECRET must be set"),
+    ],
+)
+def test_without_real_secrets_and_debug_off_nothing_starts(removed, variables, named):
+    result = start_without(*removed, command=[sys.executable, "-c", "import django; django.setup()"], **variables)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
+def test_debug_starts_without_secrets():
+    env = {name: value for name, value in os.environ.items() if name not in ("SECRET_KEY", "WEBHOOK_SECRET")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env={**env, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "balancemgr.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_gunicorn_exits_at_start_up_without_a_secret_key():
+    port = str(free_port())
+    command = [sys.executable, "-m", "gunicorn", "balancemgr.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    result = start_without("SECRET_KEY", command=command)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

@@ -106,3 +106,11 @@ def test_a_bad_or_foreign_batch_id_is_refused(alice, batch_id, message):
     with pytest.raises(CommandError, match=message) as raised:
         run("add_balance", "alice@example.com", "100", "--batch-id", batch_id)
     assert raised.value.returncode == 1 and credits_of(alice) == 5
+
+
+@pytest.mark.parametrize("batch_id", ["request-1", "reverse-3", "api-0123", "Reconcile-x"])
+def test_a_batch_id_of_the_tools_own_families_is_refused(alice, batch_id):
+    with pytest.raises(CommandError, match="named by the tool itself") as raised:
+        run("add_balance", "alice@example.com", "100", "--batch-id", batch_id)
+    assert raised.value.returncode == 1 and credits_of(alice) == 20_000
+    assert not BalanceChange.objects.exists()

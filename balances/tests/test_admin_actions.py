@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 
 from ledger.models import BalanceChange, ChangeBatch
+from ledger.reversal import reverse_batch
 from librechat.testing import create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -189,3 +190,22 @@ def test_the_review_names_the_first_users_with_before_and_after(operator_client,
     assert content.count("<tr><td>user") == 20 and "and 3 more users." in content
     assert "<td>user00@example.com</td><td>0</td><td>100</td>" in content
     assert 'class="button cancel-link">Cancel</a>' in content
+
+
+def test_a_posted_batch_id_of_the_tools_own_families_is_refused(operator_client, mongo, alice):
+    selected = [balance_id(mongo, alice)]
+    promo = ChangeBatch.objects.get(
+        batch_id=review_and_apply(operator_client, BALANCES, "top_up", selected, preset="1000000").wsgi_request.POST[
+            "batch_id"
+        ]
+    )
+    for batch_id in (f"reverse-{promo.pk}", "request-7", "API-x", "csv-abc", "policy-1", "reconcile-1"):
+        page = post_action(
+            operator_client, BALANCES, "top_up", selected, step="choose", batch_id=batch_id, preset="1000000"
+        )
+        assert page.status_code == 200 and page.context["step"] == "choose"
+        assert "are named by the tool itself" in page.content.decode()
+    assert list(ChangeBatch.objects.values_list("batch_id", flat=True)) == [promo.batch_id]
+    assert credits_of(alice) == 2_000_000
+    reverse_batch(promo, actor="operator", reason="sent by mistake")
+    assert credits_of(alice) == 1_000_000, "its reversal was not pre-claimed"

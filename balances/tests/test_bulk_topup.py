@@ -201,3 +201,15 @@ def test_a_csv_field_over_the_csv_modules_limit_is_a_message(people, tmp_path):
     code, message = exit_code_of("--csv", str(rows), "--yes")
     assert code == 1 and "not valid CSV" in message and "field larger than field limit" in message
     assert credits_of(people["alice"]) == 500_000
+
+
+def test_a_batch_id_of_the_tools_own_families_only_resumes_its_own_csv_batch(people, tmp_path):
+    code, output = exit_code_of("--all", "--add", "5", "--yes", "--batch-id", "request-9")
+    assert code == 1 and "named by the tool itself" in output
+    assert exit_code_of("--all", "--add", "5", "--yes", "--batch-id", "csv-made-up")[0] == 1
+    assert not ChangeBatch.objects.exists() and credits_of(people["alice"]) == 500_000
+    rows = tmp_path / "rows.csv"
+    rows.write_text("email,amount\nalice@example.com,100\n")
+    batch_id = bulk("--csv", str(rows), "--mode", "add", "--yes").split("Batch ")[1].split()[0]
+    bulk("--csv", str(rows), "--mode", "add", "--yes", "--batch-id", batch_id)
+    assert credits_of(people["alice"]) == 500_100

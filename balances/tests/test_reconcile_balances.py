@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from ledger.changes import Kind, Target, change_one, open_batch, run_batch
 from ledger.models import BalanceChange, ChangeBatch
 from librechat import documents
-from librechat.testing import create_user, credit_transactions, credits_of
+from librechat.testing import Terminal, create_user, credit_transactions, credits_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -108,3 +108,41 @@ def test_a_record_only_batch_run_again_writes_its_row_once(people):
     assert outcome.complete and outcome.applied_count == 1
     assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
     assert credits_of(people["alice"]) == 5_000_000
+
+
+class ConfirmAfter(Terminal):
+    """A terminal whose user answers "y" only after `meanwhile` ran: another fix at the same time."""
+
+    def __init__(self, meanwhile):
+        super().__init__()
+        self.meanwhile = meanwhile
+
+    def readline(self) -> str:
+        self.meanwhile()
+        return "y\n"
+
+
+def test_two_fixes_at_once_write_each_correction_once(people, monkeypatch):
+    other_run = []
+    fix_at_once = ConfirmAfter(lambda: other_run.append(reconcile("--fix", "--reason", "r", "--yes")))
+    monkeypatch.setattr("sys.stdin", fix_at_once)
+    with pytest.raises(CommandError, match="ran since the drift was read; nothing was written") as refused:
+        call_command("reconcile_balances", "--fix", "--reason", "r", stdout=io.StringIO(), stderr=io.StringIO())
+    assert refused.value.returncode == 1
+    assert other_run[0][0] == 0 and "Batch reconcile-" in other_run[0][1]
+    assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
+    assert ChangeBatch.objects.filter(kind=Kind.RECORD).count() == 1
+
+
+def test_the_same_drift_read_twice_is_one_batch(people):
+    from ledger.reconcile import find_drift, fix_batch_id, users_to_check
+
+    first, second = (fix_batch_id(find_drift(users_to_check())) for _ in range(2))
+    assert first == second and first.startswith("reconcile-") and len(first) == 64
+
+
+def test_a_fix_is_not_named_in_another_family_nor_as_a_new_reconcile_batch(people):
+    for batch_id in ("reconcile-made-up", "reverse-1"):
+        code, _, _ = reconcile("--fix", "--reason", "r", "--yes", "--batch-id", batch_id)
+        assert code == 1
+    assert not ChangeBatch.objects.filter(kind=Kind.RECORD).exists()

@@ -233,6 +233,19 @@ def test_a_set_interrupted_after_its_balance_write_records_the_right_difference(
     assert [row["tokenValue"] for row in credit_transactions(alice)] == [-600]
 
 
+def test_a_single_change_batch_id_for_another_user_never_resumes_the_failed_change(mongo):
+    bad = create_user("bad@example.com", 0)
+    mongo.balances.update_one({"user": bad}, {"$set": {"tokenCredits": "lots"}})
+    bob = create_user("bob@example.com", 0)
+    with pytest.raises(LedgerError, match="not a number"):
+        add(bad, 4242, email="bad@example.com", batch_id="k1")
+    mongo.balances.update_one({"user": bad}, {"$set": {"tokenCredits": 0}})
+    with pytest.raises(LedgerError, match="belongs to other targets"):
+        add(bob, 4242, email="bob@example.com", batch_id="k1")
+    assert credits_of(bad) == 0 and credits_of(bob) == 0
+    assert ChangeBatch.objects.get(batch_id="k1").changes.get().status == "failed"
+
+
 def test_reused_batch_ids_must_match_the_operation_exactly(mongo):
     alice = create_user("alice@example.com", 0)
     add(alice, 1000, batch_id="b2", reason="first")

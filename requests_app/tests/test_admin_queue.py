@@ -5,6 +5,7 @@ from django.core import mail
 
 from ledger.models import ChangeBatch
 from librechat.testing import create_user, credit_transactions, credits_of
+from requests_app import links
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import pending_request
 
@@ -152,3 +153,33 @@ def test_an_interrupted_crediting_can_be_retried_once_it_is_clearly_stuck(operat
     act(operator_client, "retry_crediting", [credit_request])
     credit_request.refresh_from_db()
     assert credit_request.crediting == "credited" and credits_of(alice) == 5_020_000
+
+
+def test_deciding_a_request_by_link_closes_its_duplicates_so_the_queue_credits_once(client, operator_client, alice):
+    mailed, *duplicates = [pending_request(user_id=alice) for _ in range(3)]
+    assert [r.is_duplicate for r in (mailed, *duplicates)] == [False, True, True]
+    url = links.link_url(mailed, links.APPROVE, "ann@example.com", 5_000_000).removeprefix("http://testserver")
+    assert client.post(url).status_code == 200
+
+    act(operator_client, "approve", [mailed, *duplicates], step="decide", preset="5000000", approve_duplicates="on")
+
+    assert credits_of(alice) == 5_020_000 and len(credit_transactions(alice)) == 1
+    for duplicate in duplicates:
+        duplicate.refresh_from_db()
+        assert (duplicate.status, duplicate.decided_by) == ("rejected", "ann@example.com")
+        assert duplicate.decision_note == f"Closed as a duplicate of request {mailed.pk} (approved by ann@example.com)."
+    assert [message.to for message in mail.outbox] == [["alice@example.com"]], "only the approval is mailed"
+
+
+def test_approving_a_duplicate_needs_an_explicit_override(operator_client, alice):
+    mailed, duplicate = pending_request(user_id=alice), pending_request(user_id=alice)
+    response = act(operator_client, "approve", [duplicate], step="decide", preset="5000000")
+    assert "a duplicate" in " ".join(str(m) for m in response.wsgi_request._messages)
+    duplicate.refresh_from_db()
+    assert duplicate.status == "pending" and credits_of(alice) == 20_000
+
+    act(operator_client, "approve", [duplicate], step="decide", preset="5000000", approve_duplicates="on")
+    duplicate.refresh_from_db()
+    assert duplicate.status == "approved" and credits_of(alice) == 5_020_000
+    mailed.refresh_from_db()
+    assert mailed.status == "pending", "an explicit approval of a duplicate leaves the others to decide"

@@ -187,7 +187,30 @@ def test_with_login_required_an_operator_may_decide(operator_client, alice, cred
     assert credits_of(alice) == 5_020_000
 
 
+def test_with_login_required_the_signed_in_operator_is_recorded_as_the_decider(
+    operator_client, alice, credit_request, settings
+):
+    settings.APPROVAL_LINKS_REQUIRE_LOGIN = True
+    url = approve_url(credit_request, recipient="ann@example.com")
+    assert "Deciding as operator." in operator_client.get(url).content.decode()
+    assert operator_client.post(url).status_code == 200
+    credit_request.refresh_from_db()
+    assert (credit_request.status, credit_request.decided_by) == ("approved", "operator")
+    assert ChangeBatch.objects.get(batch_id=credit_request.batch_id).actor == "operator"
+
+
 def test_the_requester_is_told_about_the_approval(client, alice, credit_request):
     client.post(approve_url(credit_request))
     assert [message.to for message in mail.outbox] == [["alice@example.com"]]
     assert "5,000,000 credits ($5.00)" in mail.outbox[0].body
+
+
+def test_a_link_confirmed_while_mongo_is_down_gets_a_public_503_without_its_address(
+    client, alice, credit_request, unreachable_mongo
+):
+    response = client.post(approve_url(credit_request))
+    page = response.content.decode()
+    assert response.status_code == 503 and "Please try again later" in page
+    assert "mongodb://" not in page and unreachable_mongo.split("/")[2] not in page
+    credit_request.refresh_from_db()
+    assert credit_request.status == "pending"

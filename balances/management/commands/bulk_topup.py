@@ -8,12 +8,14 @@ from balances.bulk import targets_below, targets_from_csv, targets_from_emails_f
 from balances.cli import (
     LibreChatCommand,
     bad_input,
+    chosen_batch_id,
     confirm_on_terminal,
     credits_threshold,
     os_actor,
     progress_printer,
     report_batch,
 )
+from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
@@ -52,6 +54,7 @@ class Command(LibreChatCommand):
     def handle(self, *args, **options):
         if options["batch_size"] is not None and options["batch_size"] < 1:
             raise bad_input("--batch-size must be at least 1.")
+        chosen_batch_id(options["batch_id"], resumable=(batch_ids.CSV,))
         kind, amount = self.operation(options)
         select_targets = self.selection(options, kind)
         user_count, delta = planned_delta(
@@ -69,7 +72,7 @@ class Command(LibreChatCommand):
         if not options["yes"] and not confirm_on_terminal("Apply?"):
             raise bad_input("Not applied.")
         fingerprint = csv_fingerprint(options["csv"], kind) if options["csv"] else ""
-        batch_id = options["batch_id"] or (f"csv-{fingerprint[:40]}" if fingerprint else None)
+        batch_id = options["batch_id"] or (f"{batch_ids.CSV}{fingerprint[:40]}" if fingerprint else None)
         try:
             batch = open_batch(
                 kind=kind,

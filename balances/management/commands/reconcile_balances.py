@@ -1,13 +1,14 @@
-import uuid
 from datetime import date
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from balances.cli import (
     EXIT_BAD_INPUT,
     OUTPUT_FORMATS,
     LibreChatCommand,
     bad_input,
+    chosen_batch_id,
     confirm_on_terminal,
     one_target,
     os_actor,
@@ -16,9 +17,10 @@ from balances.cli import (
     users,
     write_rows,
 )
+from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, open_batch, run_batch
 from ledger.models import ChangeBatch
-from ledger.reconcile import COLUMNS, find_drift, users_to_check
+from ledger.reconcile import COLUMNS, find_drift, fix_batch_id, fix_written_since, users_to_check
 from web.spreadsheet import escape_formula
 
 EXIT_DRIFT_FOUND = 3
@@ -48,7 +50,9 @@ class Command(LibreChatCommand):
     def handle(self, *args, email, since, output_format, fix, reason, yes, batch_id, **options):
         if fix and not reason.strip():
             raise bad_input("--fix needs --reason: the correction is recorded in the audit history.")
+        chosen_batch_id(batch_id, resumable=(batch_ids.RECONCILE,))
         user_id = one_target(email).user_id if email else None
+        read_at = timezone.now()
         drifts = list(find_drift(users_to_check(user_id=user_id, since=_day(since))))
         rows = (drift.as_row() for drift in drifts)
         if output_format == "csv":
@@ -67,7 +71,14 @@ class Command(LibreChatCommand):
             raise bad_input("Nothing can be fixed: the listed users' balances or histories are not numbers.")
         if not yes and not confirm_on_terminal(f"Write correcting credits rows for {users(len(fixable))}?"):
             raise bad_input("Not fixed.")
-        batch_id = batch_id or f"reconcile-{uuid.uuid4().hex}"
+        # Two fixes at once: the same drift read gives the same batch (written once); a fix written
+        # while this run read or asked makes what it read stale.
+        if other := fix_written_since(read_at):
+            raise bad_input(
+                f"Another fix (batch {other.batch_id}) is running or ran since the drift was read; "
+                "nothing was written. Run again to see what is left."
+            )
+        batch_id = batch_id or fix_batch_id(fixable)
         self.stdout.write(f"Batch {batch_id} (run again with --batch-id {batch_id} to resume safely).")
         try:
             batch = open_batch(
