@@ -98,4 +98,3 @@ def test_it_finds_a_user_whose_stored_email_has_capitals(client, read_key, mongo
     for asked in ("dora@example.com", "DORA@example.com"):
         response = client.get(GET_BALANCE, {"email": asked}, headers={"x-api-key": read_key})
         assert response.status_code == 200 and response.json()["balance"] == 7
-
