@@ -143,6 +143,11 @@ def admin_mail_context(credit_request: CreditRequest) -> dict:
         "reason_lines": quoted_lines(credit_request.reason),
         "admin_url": links.absolute_url(admin_path),
         "ttl_hours": settings.WEBHOOK_TTL_HOURS,
+        # Anyone may type any email: other pending requests for it (from other addresses, each mailed)
+        # let the admin see that not every one may come from the owner.
+        "other_pending": CreditRequest.objects.filter(email=credit_request.email, status=CreditRequest.Status.PENDING)
+        .exclude(pk=credit_request.pk)
+        .count(),
     }
 
 
