@@ -1,9 +1,9 @@
 """The two staff roles, kept in step with the code by a post_migrate hook.
 
-viewer: sees balances, users, transactions, credit requests, the audit history and usage analytics,
-and exports.
-operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files and
-decides credit requests.
+viewer: sees balances, users, transactions, credit requests, the outbox, the audit history and usage
+analytics, and exports.
+operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files,
+decides credit requests and resends mail.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
 """
 
@@ -17,6 +17,7 @@ VIEWER_PERMISSIONS = [
     "audit.view_balancechange",
     "audit.view_importrow",
     "requests_app.view_creditrequest",
+    "outbox.view_message",
     "audit.view_refillchange",
     "analytics.view_analytics",
 ]
@@ -27,6 +28,7 @@ OPERATOR_PERMISSIONS = [
     "audit.add_importrow",
     # Approve, reject, resend and retry credit requests.
     "requests_app.change_creditrequest",
+    "outbox.change_message",
 ]
 GROUPS = {"viewer": VIEWER_PERMISSIONS, "operator": OPERATOR_PERMISSIONS}
 

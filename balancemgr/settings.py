@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     # the ledger, then the features.
     "librechat",
     "web",
+    "outbox",
     "ledger",
     "balances",
     "audit",
@@ -153,6 +154,11 @@ BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
 # `manage.py ledger_worker`, and the queue lives in this tool's own database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# The outbox (every mail this tool sends goes through it, from the worker): a failed send is tried
+# again after 1, 2, 4, ... times OUTBOX_FIRST_RETRY_SECONDS, at most OUTBOX_MAX_ATTEMPTS times in all.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_FIRST_RETRY_SECONDS = env.int("OUTBOX_FIRST_RETRY_SECONDS", default=60)
+
 # Credit requests (requests_app). The WEBHOOK_* and NOTIFY_TO names are the old Balance Manager's,
 # so an operator's existing .env keeps working.
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")
@@ -179,7 +185,7 @@ REQUEST_APPROVE_PRESETS_CREDITS = env.list(
     "REQUEST_APPROVE_PRESETS_CREDITS", cast=int, default=[5_000_000, 10_000_000, 20_000_000]
 )
 REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
-REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
+REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=30)
 REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
 
 # Logs go to stdout (the container's log); LOG_FORMAT=json writes one JSON object per line.
@@ -273,9 +279,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# django-axes: after AXES_FAILURE_LIMIT failed admin logins for one username from one address,
-# that pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES. Counts live in the default database,
-# so they hold across gunicorn workers.
+# django-axes: after AXES_FAILURE_LIMIT failed admin logins for one username from one address, or
+# from one address whatever the usernames (password spraying: one password against many users),
+# that pair or address is refused (HTTP 429) for AXES_COOLOFF_MINUTES. Counts live in the default
+# database, so they hold across gunicorn workers.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -283,7 +290,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "web.client_ip.client_ip"
