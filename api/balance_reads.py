@@ -8,12 +8,13 @@ import base64
 import binascii
 import math
 
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 from bson.errors import InvalidId
 
 from api.errors import ApiError
 from ledger.changes import Target
 from librechat.credits import usd_from_credits
+from librechat.documents import credits_number
 from librechat.mongo import librechat_db
 from librechat.queries import earliest_balances
 
@@ -104,6 +105,8 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
 
 def json_number(value: object) -> int | float | None:
     """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans)."""
+    if isinstance(value, Decimal128):
+        value = credits_number(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float):

@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from bson import Decimal128
 from django.utils import timezone
 
 from analytics.testing import spend
+from api.errors import json_loads_strict
 from api.tests.conftest import assert_error, issue_key
 from librechat.testing import create_user
 
@@ -69,3 +71,16 @@ def test_a_missing_key_is_a_401_and_a_key_without_read_scope_a_403(client, usage
 def test_the_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert {f"/api/{endpoint}" for endpoint in ENDPOINTS} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("lots", "lots"), (float("nan"), None), (float("inf"), None), (Decimal128("NaN"), None), (Decimal128("7.5"), 7.5)],
+)
+def test_top_users_answer_json_for_a_balance_that_is_not_a_number(client, read_key, mongo, stored, shown):
+    carol = create_user("carol@example.com", stored)
+    spend(carol, timezone.now() - timedelta(hours=2))
+    response = client.get("/api/top-users", {"period": "24h"}, headers={"x-api-key": read_key})
+    assert response.status_code == 200, response.content
+    [row] = json_loads_strict(response.content)  # refuses NaN and Infinity
+    assert (row["email"], row["balance"]) == ("carol@example.com", shown)
