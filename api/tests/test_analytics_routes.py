@@ -57,6 +57,13 @@ def test_a_bad_period_is_a_400_that_says_why(client, read_key, usage, params, de
     assert detail in body["detail"]
 
 
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_date_beyond_the_calendar_in_utc_is_a_400_naming_the_parameter(client, read_key, usage, endpoint):
+    params = {"period": "custom", "start": "0001-01-01T00:00:00+14:00", "end": "9999-12-31T23:00:00-05:00"}
+    body = assert_error(client.get(f"/api/{endpoint}", params, headers={"x-api-key": read_key}), 400, "bad_request")
+    assert body["detail"].startswith("start must lie between the years")
+
+
 @pytest.mark.parametrize("limit", ["0", "101", "ten", "1.5"])
 def test_a_bad_limit_is_a_400(client, read_key, usage, limit):
     assert_error(client.get("/api/top-users", {"limit": limit}, headers={"x-api-key": read_key}), 400, "bad_request")
