@@ -1,5 +1,6 @@
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pymongo import MongoClient
 from librechat.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
 
 DEMO_ADMIN_USERNAME = "admin"
+# Where bin/manage finds the running demo's settings (in the demo's data directory).
+DEMO_ENV_FILENAME = "demo.env"
 
 
 class Command(BaseCommand):
@@ -40,7 +43,12 @@ class Command(BaseCommand):
         mongo_uri = f"mongodb://127.0.0.1:{mongo_port}/LibreChat"
         # The embedded server scans a whole collection per query: a week per usage aggregation
         # keeps the first analytics refresh of the demo's month to a few round trips.
-        child_env = {**os.environ, "MONGO_URI": mongo_uri, "DEBUG": "1", "USAGE_CHUNK_HOURS": "168"}
+        demo_settings = {"MONGO_URI": mongo_uri, "DEBUG": "1", "USAGE_CHUNK_HOURS": "168"}
+        if "DATABASE_URL" in os.environ:
+            demo_settings["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        child_env = {**os.environ, **demo_settings}
+        env_file = data_dir / DEMO_ENV_FILENAME
+        write_env_file(env_file, demo_settings)
 
         def manage(*arguments: str) -> None:
             subprocess.run([sys.executable, "manage.py", *arguments], env=child_env, check=True)
@@ -53,8 +61,9 @@ class Command(BaseCommand):
                 manage("seed_demo", "--users", str(users))
             # Usage analytics read rollups: build them now (incremental after the first start).
             manage("refresh_usage")
-            self.ensure_demo_superuser(child_env)
+            self.ensure_demo_superuser(env_file)
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
+            self.stdout.write(f"Management commands against this demo: {manage_command_line(env_file)} list_balances")
             # The worker applies large batches; without the reloader, runserver is one process
             # that stopping the demo really stops (its reloader child used to keep the port).
             worker = subprocess.Popen([sys.executable, "manage.py", "ledger_worker"], env=child_env)
@@ -67,21 +76,34 @@ class Command(BaseCommand):
             pass
         finally:
             stop_embedded_mongo(server)
+            env_file.unlink(missing_ok=True)
             self.stdout.write("Stopped.")
 
-    def ensure_demo_superuser(self, child_env: dict) -> None:
+    def ensure_demo_superuser(self, env_file: Path) -> None:
         from django.contrib.auth import get_user_model
 
         User = get_user_model()
         if User.objects.filter(username=DEMO_ADMIN_USERNAME).exists():
             self.stdout.write(
                 f"Log in as {DEMO_ADMIN_USERNAME!r} with the password printed on the first run "
-                f"(or reset it: python manage.py changepassword {DEMO_ADMIN_USERNAME})."
+                f"(or reset it: {manage_command_line(env_file)} changepassword {DEMO_ADMIN_USERNAME})."
             )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(DEMO_ADMIN_USERNAME, "admin@example.com", password)
         self.stdout.write(self.style.WARNING(f"Demo superuser: {DEMO_ADMIN_USERNAME} / {password}"))
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    """The demo's settings as `NAME='value'` lines, which both a shell and django-environ read."""
+    path.write_text("".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items()))
+
+
+def manage_command_line(env_file: Path) -> str:
+    """`bin/manage`, naming the env file when it is not the default one bin/manage reads."""
+    if env_file.resolve() == (settings.VAR_DIR / DEMO_ENV_FILENAME).resolve():
+        return "bin/manage"
+    return f"DEMO_ENV_FILE={shlex.quote(str(env_file))} bin/manage"
 
 
 def _raise_keyboard_interrupt(signum, frame):
