@@ -6,9 +6,8 @@ balance shown here is that document's.
 
 import base64
 import binascii
-import math
 
-from bson import Decimal128, ObjectId
+from bson import ObjectId
 from bson.errors import InvalidId
 
 from api.errors import ApiError
@@ -104,16 +103,17 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
 
 
 def json_number(value: object) -> int | float | None:
-    """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans)."""
-    if isinstance(value, Decimal128):
-        value = credits_number(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A JSON-safe number from a LibreChat field, or None for anything else (NaN, strings, booleans).
+
+    What the ledger changes as a number (Decimal128 included: librechat.documents.credits_number)
+    is answered as one, so an applied change is never reported as an invalid balance.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = credits_number(value)
+    if number is None:
         return None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return int(value) if value.is_integer() else value
-    return value
+    return int(number) if number.is_integer() else number
 
 
 def _encode_cursor(document_id: ObjectId) -> str:
