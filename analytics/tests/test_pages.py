@@ -121,6 +121,15 @@ def test_bad_parameters_get_a_message_and_the_default_period(viewer_client, usag
     assert len(response.context["tables"][0].rows) == 1
 
 
+def test_the_users_page_shows_a_balance_that_is_not_a_number_as_invalid(viewer_client, mongo):
+    carol = create_user("carol@example.com", "lots")
+    spend(carol, timezone.now() - timedelta(hours=2))
+    response = viewer_client.get(reverse("analytics:users"), {"period": "24h"})
+    assert response.status_code == 200
+    assert "invalid: &#x27;lots&#x27;" in response.content.decode()
+    assert response.context["tables"][0].rows[0]["daysLeft"] is None
+
+
 @pytest.mark.parametrize("page", ["overview", "users", "models", "agents"])
 def test_every_page_refuses_a_date_beyond_the_calendar_in_utc(viewer_client, usage, page):
     response = viewer_client.get(reverse(f"analytics:{page}"), EXTREME_OFFSETS)
