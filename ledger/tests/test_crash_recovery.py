@@ -137,6 +137,19 @@ def test_a_rerun_right_after_a_kill_takes_over_the_dead_runners_lease_at_once(le
     assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
 
 
+def test_the_worker_resumes_at_once_a_batch_whose_runner_was_killed_on_its_host(ledger):
+    database, sqlite_path, seeded, env = ledger
+    env = {**env, "LEDGER_LEASE_SECONDS": "60"}
+    PausedProcess(bulk_args("set", "killed-worker"), env, "set:after-balance").kill()
+
+    worker = manage("ledger_worker", "--batch", env=env)
+
+    assert worker.returncode == 0, worker.stderr
+    assert "Resuming 1 interrupted batch" in worker.stdout
+    rows = assert_consistent(database, sqlite_path, seeded)
+    assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
+
+
 def test_a_live_runner_is_named_and_waited_for_with_wait(ledger):
     database, sqlite_path, seeded, env = ledger
     env = {**env, "LEDGER_LEASE_SECONDS": "60"}
