@@ -23,11 +23,17 @@ class CreditAmountWidget(forms.MultiWidget):
 
     def __init__(self, choices: Sequence[tuple[str, str]] = (), typed_label: str = "Custom credits", attrs=None):
         self.typed_label = typed_label
-        typed = forms.TextInput(attrs={"size": 14, "inputmode": "numeric", "autocomplete": "off"})
+        typed = forms.TextInput(attrs={"size": 14, "maxlength": 40, "inputmode": "numeric", "autocomplete": "off"})
         super().__init__({"preset": forms.RadioSelect(choices=choices), "": typed}, attrs)
 
     def preset_values(self) -> list[str]:
         return [value for value, _ in self.widgets[0].choices if value != CUSTOM]
+
+    def id_for_label(self, id_: str) -> str:
+        # Without presets the field is its typed amount; with them, the label names the whole group.
+        if self.preset_values() or not id_:
+            return ""
+        return f"{id_}_1"  # MultiWidget numbers its inputs' ids: the typed amount is the second
 
     def decompress(self, value) -> list[str]:
         """[preset, typed] for an initial amount: its preset when there is one, else typed as custom."""

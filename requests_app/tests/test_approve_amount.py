@@ -79,3 +79,11 @@ def test_the_mailed_custom_link_starts_from_the_wished_amount(client, alice):
     credit_request = pending_request(user_id=alice, amount_wished_credits=7_500_000)
     url = links.link_url(credit_request, links.CUSTOM, "ann@example.com").removeprefix("http://testserver")
     assert typed_amount(client.get(url).content.decode()) == "7,500,000"
+
+
+def test_the_custom_link_labels_its_amount_field(client, alice):
+    credit_request = pending_request(user_id=alice)
+    url = links.link_url(credit_request, links.CUSTOM, "ann@example.com").removeprefix("http://testserver")
+    html = client.get(url).content.decode()
+    assert '<label for="id_amount_1">Credits to grant' in html and 'name="amount"' in html
+    assert re.search(r'<input type="text" name="amount"[^>]* id="id_amount_1"', html)
