@@ -94,9 +94,13 @@ def _parse_moment(label: str, text: str, *, end_of_day: bool) -> datetime:
             moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"{label} must be {example}, not {_shown(text)}.") from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    out_of_range = ValidationError(f"{label} must lie between the years {MIN_YEAR} and {MAX_YEAR}.")
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC, which datetime cannot hold
+        raise out_of_range from None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ValidationError(f"{label} must lie between the years {MIN_YEAR} and {MAX_YEAR}.")
+        raise out_of_range
     return moment + timedelta(days=1) if len(text) == 10 and end_of_day else moment
 
 

@@ -14,7 +14,9 @@ completionTokens, cacheReadTokens, cacheWriteTokens, requests}.
 - `summary` -> {period, ...measures, inputTokens, activeUsers, conversations, creditsGranted,
   creditsGrantedCost, grants}   (creditsGranted in credits, net of any lowering; grants = rows)
 - `top_users` -> [{userId, email, name, ...measures, conversations, balance, daysLeft}]
-  (balance in credits, null without a balance document; daysLeft null when nothing was spent)
+  (balance in credits as LibreChat stores it, null without a balance document; odd stored values
+  such as strings stay as they are for the page to show as invalid; daysLeft null when nothing was
+  spent or the balance is not a number)
 - `top_models` -> [{model, ...measures, users}]
 - `top_agents` -> [{agentId, name, model, ...measures, users}]   (a row per agent and model)
 - `cost_breakdown` -> {period, totalCost, byTokenType: {prompt, completion}, bySource: {direct,
@@ -36,6 +38,7 @@ from django.utils import timezone
 from analytics.models import MILLICREDITS_PER_CREDIT, ConversationRollup, UsageRollup
 from analytics.periods import Period
 from librechat.credits import CREDITS_PER_USD
+from librechat.documents import credits_number
 from librechat.models import Agent, LibreChatUser
 from librechat.queries import SPENDING_TOKEN_TYPES, earliest_balances
 
@@ -51,8 +54,10 @@ def credits_from_millicredits(millicredits: int | None) -> float:
     return (millicredits or 0) / MILLICREDITS_PER_CREDIT
 
 
-def days_until_empty(balance_credits: float | None, spent_credits: float, elapsed_days: float) -> float | None:
-    """Days until the balance reaches zero at the period's average daily spend; None if it never does."""
+def days_until_empty(stored_balance: object, spent_credits: float, elapsed_days: float) -> float | None:
+    """Days until the balance reaches zero at the period's average daily spend; None if it never does
+    or if the stored balance is not a number."""
+    balance_credits = credits_number(stored_balance)
     if balance_credits is None or spent_credits <= 0 or elapsed_days <= 0:
         return None
     return round(max(balance_credits, 0) / (spent_credits / elapsed_days), 1)

@@ -119,7 +119,7 @@ def reviewed_change(kind: str, cleaned_data: dict, targets: list[Target]) -> dic
     user_ids = "\n".join(sorted(str(target.user_id) for target in targets))
     return {
         "kind": kind,
-        "amount": cleaned_data["amount_credits"],
+        "amount": cleaned_data["amount"],
         "reason": cleaned_data["reason"],
         "batch_id": cleaned_data["batch_id"],
         "users": hashlib.sha256(user_ids.encode()).hexdigest(),
@@ -143,7 +143,7 @@ def apply_reviewed(model_admin, request, form, kind: str, targets: list[Target])
     try:
         batch = open_batch(
             kind=kind,
-            amount_credits=form.cleaned_data["amount_credits"],
+            amount_credits=form.cleaned_data["amount"],
             source=ChangeBatch.Source.ADMIN,
             actor=request.user.get_username(),
             reason=form.cleaned_data["reason"],

@@ -4,9 +4,10 @@ import argparse
 import csv
 import json
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -19,6 +20,7 @@ from ledger.changes import (
     change_one,
     check_chosen_batch_id,
     clean_amount,
+    run_batch,
     targets_for_emails,
 )
 from ledger.models import ChangeBatch
@@ -29,6 +31,8 @@ from web.spreadsheet import escape_formula
 # Exit codes, documented in each command's help and in the README (1: bad input, see librechat.commands).
 EXIT_PARTIAL = 2
 OUTPUT_FORMATS = ["table", "csv", "json"]
+# How often --wait asks whether the batch's lease is free (a cheap UPDATE of one row).
+WAIT_POLL_SECONDS = 1
 
 
 def credits_threshold(text: str) -> int:
@@ -134,13 +138,34 @@ def change_one_from_command(
     )
 
 
+def add_wait_argument(parser) -> None:
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="If another process is applying the batch, wait until it finishes or its lease lapses, then finish it.",
+    )
+
+
+def run_batch_waiting(command, batch: ChangeBatch, *, wait: bool, **run_options) -> BatchOutcome:
+    """run_batch; with `wait`, while another live process holds the batch, wait for it and run again."""
+    outcome = run_batch(batch, **run_options)
+    if wait and outcome.busy:
+        command.stderr.write(f"Batch {batch.batch_id} is being applied by {outcome.holder}; waiting for it...")
+    while wait and outcome.busy:
+        time.sleep(WAIT_POLL_SECONDS)
+        outcome = run_batch(batch, **run_options)
+    return outcome
+
+
 def report_batch(command, outcome: BatchOutcome) -> None:
     """Print what a batch did; anything not applied is listed, and the exit code is 2 (1 if nothing was)."""
     batch_id = outcome.batch.batch_id
     if outcome.busy:
+        frees = f"{outcome.held_until.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if outcome.held_until else "soon"
         raise CommandError(
-            f"Batch {batch_id} is being applied by another process ({outcome.already_applied_count} users done "
-            "so far); run the same command again later to finish or check it.",
+            f"Batch {batch_id} is being applied by {outcome.holder} ({users(outcome.already_applied_count)} done "
+            f"so far); its lease frees at {frees} if that process stops renewing it. Run the same command "
+            "with --wait to wait for it and finish the batch.",
             returncode=EXIT_PARTIAL,
         )
     total = format_credits_and_usd(outcome.delta_credits, " credits")

@@ -1,21 +1,19 @@
+from functools import partial
+
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from balances.models import Balance
 from ledger.changes import Kind, LedgerError, check_chosen_batch_id, clean_amount
 from ledger.models import RefillChange
 from librechat.credits import format_credits_and_usd
-
-CUSTOM = "custom"
+from web.credit_amount import CreditAmountField
 
 
 class CreditChangeForm(forms.Form):
     """Amount and reason for a top-up or a set, with the confirmation a large batch requires."""
 
-    preset = forms.ChoiceField(label="Amount", required=False, widget=forms.RadioSelect)
-    amount = forms.CharField(label="Credits", required=False, help_text="Whole credits; 1,000,000 = $1.00.")
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
     # Fixed when the form is first shown, so a double submit or a retry applies once.
     batch_id = forms.CharField(widget=forms.HiddenInput)
@@ -27,13 +25,13 @@ class CreditChangeForm(forms.Form):
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        if kind == Kind.ADD:
-            presets = [(str(n), format_credits_and_usd(n)) for n in settings.TOPUP_PRESETS_CREDITS]
-            self.fields["preset"].choices = [*presets, (CUSTOM, "custom amount")]
-            self.fields["preset"].initial = presets[0][0] if presets else CUSTOM
-        else:
-            del self.fields["preset"]
-            self.fields["amount"].label = "New balance (credits)"
+        top_up = kind == Kind.ADD
+        self.fields["amount"] = CreditAmountField(
+            label="Amount" if top_up else "New balance (credits)",
+            presets=[(n, format_credits_and_usd(n)) for n in settings.TOPUP_PRESETS_CREDITS] if top_up else [],
+            parse=partial(clean_amount, kind=kind),
+            help_text="Whole credits; 1,000,000 = $1.00.",
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -42,17 +40,6 @@ class CreditChangeForm(forms.Form):
             check_chosen_batch_id(cleaned.get("batch_id", ""))
         except LedgerError as exc:
             self.add_error(None, str(exc))
-        preset = cleaned.get("preset", CUSTOM)
-        typed = (cleaned.get("amount") or "").strip()
-        if preset not in (CUSTOM, "") and typed:
-            # Without JavaScript a typed amount leaves the preset selected: never guess which one was meant.
-            self.add_error("amount", 'Choose "custom amount" to use the typed amount, or clear it to use the preset.')
-            return cleaned
-        raw_amount = typed if preset in (CUSTOM, "") else preset
-        try:
-            cleaned["amount_credits"] = clean_amount(raw_amount or "", self.kind)
-        except ValidationError as exc:
-            self.add_error("amount", exc)
         return cleaned
 
 

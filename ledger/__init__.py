@@ -9,7 +9,8 @@ The protocol, for one change (one user in one batch):
    per batch and user, each with a pre-allocated id for LibreChat's `credits` transaction row.
    Reusing a batch id for another operation is refused.
 2. **Apply.** `run_batch` takes the batch's lease (one runner at a time; a second submit gets
-   `busy` and shows progress) and applies pending rows in chunks:
+   `busy`, the holder's host and process id and when its lease lapses; a runner on the holder's
+   host takes over at once when that process is gone) and applies pending rows in chunks:
    - an add records before/after on the row, inserts the `credits` row with its pre-allocated
      `_id` (a second insert is a harmless duplicate), then `$inc`s the user's earliest balance
      document with a filter that excludes documents already marked with the change's id, and

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bson import ObjectId
 from django.conf import settings
@@ -54,8 +54,11 @@ class BatchOutcome:
     review_count: int = 0
     stopped_reason: str = ""
     mongo_unavailable: bool = False
-    # Another process holds the batch's lease and is applying it now.
+    # Another process holds the batch's lease and is applying it now: `holder` says which
+    # (as `describe_lease_owner` words it) and `held_until` when its lease lapses unless renewed.
     busy: bool = False
+    holder: str = ""
+    held_until: datetime | None = None
     problems: list[BalanceChange] = field(default_factory=list)
 
     @property
@@ -251,26 +254,76 @@ def _summarize(outcome: BatchOutcome) -> BatchOutcome:
     outcome.review_count = counts[Status.REVIEW]
     if outcome.busy:
         outcome.already_applied_count = counts[Status.APPLIED]
+        owner, outcome.held_until = (
+            ChangeBatch.objects.filter(pk=outcome.batch.pk).values_list("lease_owner", "lease_expires_at").get()
+        )
+        outcome.holder = describe_lease_owner(owner)
     if not outcome.complete and not outcome.busy:
         unfinished = outcome.batch.changes.exclude(status=Status.APPLIED).order_by("pk")
         outcome.problems = list(unfinished[:PROBLEMS_SHOWN])
     return outcome
 
 
+def describe_lease_owner(owner: str) -> str:
+    """`process 1234 on host web-1` for a lease owner, as said to the person waiting for it."""
+    host, _, pid = _parse_owner(owner)
+    return f"process {pid} on host {host}" if host else "another process"
+
+
+def _this_host() -> str:
+    # Containers of one compose project may share a hostname but not their process ids: the pid
+    # namespace tells apart hosts whose process ids mean different processes.
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()[:50]}{namespace}"
+
+
+def _parse_owner(owner: str) -> tuple[str, str, int | None]:
+    """(host shown, host with its pid namespace, process id) of `web-1[4026531836]:1234:ab12cd34`."""
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return "", "", None
+    return parts[0].split("[")[0], parts[0], int(parts[1])
+
+
+def lease_holder_is_gone(owner: str) -> bool:
+    """Whether the lease's holder ran on this host and its process no longer exists.
+
+    A process id reused since is taken for the holder: the lease then lapses as usual.
+    """
+    _, host, pid = _parse_owner(owner)
+    if host != _this_host() or pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, but belongs to another user
+        return False
+    return False
+
+
 class _Lease:
-    """The right to apply one batch, held by one process until it expires (a killed runner's lapses)."""
+    """The right to apply one batch, held by one process until it expires (a killed runner's lapses,
+    or is taken over at once by a runner on the same host)."""
 
     def __init__(self, batch: ChangeBatch):
         self.batch = batch
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = f"{_this_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.renewed_at = 0.0
 
     def take(self) -> bool:
         now = timezone.now()
         free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-        taken = ChangeBatch.objects.filter(free, pk=self.batch.pk).update(
-            lease_owner=self.owner, lease_expires_at=self._expiry(), stopped_reason=""
-        )
+        mine = {"lease_owner": self.owner, "lease_expires_at": self._expiry(), "stopped_reason": ""}
+        taken = ChangeBatch.objects.filter(free, pk=self.batch.pk).update(**mine)
+        if not taken:
+            holder = ChangeBatch.objects.filter(pk=self.batch.pk).values_list("lease_owner", flat=True).first()
+            if holder and lease_holder_is_gone(holder):
+                # Compare-and-set on the dead holder: of two runners taking over, one wins.
+                taken = ChangeBatch.objects.filter(pk=self.batch.pk, lease_owner=holder).update(**mine)
         self.renewed_at = time.monotonic()
         return bool(taken)
 

@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
 from ledger.changes import run_batch
 from ledger.models import BalanceChange, ChangeBatch
+from ledger.runner import lease_holder_is_gone
 
 # A batch stopped because MongoDB went away tries again after this long, until it finishes.
 RETRY_AFTER = timedelta(seconds=60)
@@ -30,9 +30,12 @@ def queue_batch(batch: ChangeBatch) -> None:
 
 def resume_interrupted_batches() -> int:
     """Queue every batch with pending changes that no live runner holds; returns how many."""
-    lease_lapsed = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=timezone.now())
     pending = BalanceChange.objects.filter(status=BalanceChange.Status.PENDING).values("batch")
-    batches = list(ChangeBatch.objects.filter(lease_lapsed, pk__in=pending))
+    batches = [
+        batch
+        for batch in ChangeBatch.objects.filter(pk__in=pending)
+        if not batch.is_running or lease_holder_is_gone(batch.lease_owner)
+    ]
     for batch in batches:
         queue_batch(batch)
     return len(batches)

@@ -90,10 +90,13 @@ class CreditRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected requests…", permissions=["change"])
     def approve(self, request, queryset):
-        form = AdminApproveForm(request.POST if "step" in request.POST else None)
+        # Preselect what the requesters asked for when they agree on it.
+        wished = set(queryset.filter(status=Status.PENDING).values_list("amount_wished_credits", flat=True))
+        initial = {"amount": wished.pop()} if len(wished) == 1 else {}
+        form = AdminApproveForm(request.POST if "step" in request.POST else None, initial=initial)
         if not form.is_bound or not form.is_valid():
             return self._decision_page(request, queryset, form, "Approve credit requests")
-        amount, allow_duplicate = form.cleaned_data["amount_credits"], form.cleaned_data["approve_duplicates"]
+        amount, allow_duplicate = form.cleaned_data["amount"], form.cleaned_data["approve_duplicates"]
         for credit_request in queryset:
             self._decide(
                 request, credit_request, decisions.approve, amount_credits=amount, allow_duplicate=allow_duplicate

@@ -1,8 +1,8 @@
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from librechat.credits import format_credits_and_usd, parse_credits
+from web.credit_amount import CreditAmountField
 
 AMOUNT_HELP = "Whole credits; 1,000,000 credits = $1.00."
 
@@ -40,11 +40,14 @@ class CreditRequestForm(forms.Form):
         return bool(self.data.get("website"))
 
 
-class CustomAmountForm(forms.Form):
-    amount = forms.CharField(label="Credits to grant", max_length=40, help_text=AMOUNT_HELP)
+def granted_credits(text: str) -> int:
+    return parse_credits(text, minimum_credits=1)
 
-    def clean_amount(self) -> int:
-        return parse_credits(self.cleaned_data["amount"], minimum_credits=1)
+
+class CustomAmountForm(forms.Form):
+    """The mailed "custom amount" link's page; the amount starts as the one the requester wished."""
+
+    amount = CreditAmountField(label="Credits to grant", parse=granted_credits, help_text=AMOUNT_HELP)
 
 
 class RejectForm(forms.Form):
@@ -57,10 +60,8 @@ class RejectForm(forms.Form):
 
 
 class AdminApproveForm(forms.Form):
-    """Preset or custom amount for the admin's approve action."""
+    """Preset or custom amount for the admin's approve action; give `initial={"amount": wished}`."""
 
-    preset = forms.ChoiceField(label="Amount", widget=forms.RadioSelect)
-    amount = forms.CharField(label="Custom credits", max_length=40, required=False, help_text=AMOUNT_HELP)
     approve_duplicates = forms.BooleanField(
         label="Approve duplicates too",
         required=False,
@@ -70,16 +71,9 @@ class AdminApproveForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        presets = [(str(n), format_credits_and_usd(n)) for n in settings.REQUEST_APPROVE_PRESETS_CREDITS]
-        self.fields["preset"].choices = [*presets, ("custom", "custom amount")]
-        self.fields["preset"].initial = presets[0][0] if presets else "custom"
-
-    def clean(self):
-        cleaned = super().clean()
-        preset = cleaned.get("preset")
-        raw_amount = cleaned.get("amount") if preset == "custom" else preset
-        try:
-            cleaned["amount_credits"] = parse_credits(raw_amount or "", minimum_credits=1)
-        except ValidationError as exc:
-            self.add_error("amount", exc)
-        return cleaned
+        # Presets from settings, read per form: tests and a reload may change them.
+        presets = [(n, format_credits_and_usd(n)) for n in settings.REQUEST_APPROVE_PRESETS_CREDITS]
+        self.fields["amount"] = CreditAmountField(
+            label="Amount", presets=presets, parse=granted_credits, help_text=AMOUNT_HELP
+        )
+        self.order_fields(["amount", "approve_duplicates"])

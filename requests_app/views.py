@@ -73,7 +73,8 @@ def decide(request: HttpRequest, request_id: int, action: str, token: str) -> Ht
         status = 409 if request.method == "POST" else 200
         return _notice(request, "Already decided", decisions.already_decided(credit_request), status=status)
     form_class = DECISION_FORMS.get(link.action)
-    form = form_class(request.POST if request.method == "POST" else None) if form_class else None
+    initial = {"amount": credit_request.amount_wished_credits}
+    form = form_class(request.POST if request.method == "POST" else None, initial=initial) if form_class else None
     context = {
         "credit_request": credit_request,
         "link": link,

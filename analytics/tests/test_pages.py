@@ -99,12 +99,16 @@ def test_an_unknown_export_is_refused(viewer_client, usage):
     assert response.context["error"] == "There is no table 'secrets' to export on this page."
 
 
+EXTREME_OFFSETS = {"period": "custom", "start": "0001-01-01T00:00:00+14:00", "end": "9999-12-31T23:00:00-05:00"}
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"period": "1y"}, "period must be one of 24h, 7d, 30d, 90d, custom"),
         ({"period": "custom", "start": "2026-11-10"}, "period=custom needs both start and end"),
         ({"period": "custom", "start": "soon", "end": "2026-11-10"}, "start must be an ISO date"),
+        (EXTREME_OFFSETS, "start must lie between the years"),
         ({"limit": "0"}, "limit must be a whole number from 1 to 100"),
         ({"limit": "ten"}, "limit must be a whole number from 1 to 100"),
     ],
@@ -115,6 +119,22 @@ def test_bad_parameters_get_a_message_and_the_default_period(viewer_client, usag
     assert message in response.content.decode()
     assert response.context["period"].name == "7d"
     assert len(response.context["tables"][0].rows) == 1
+
+
+def test_the_users_page_shows_a_balance_that_is_not_a_number_as_invalid(viewer_client, mongo):
+    carol = create_user("carol@example.com", "lots")
+    spend(carol, timezone.now() - timedelta(hours=2))
+    response = viewer_client.get(reverse("analytics:users"), {"period": "24h"})
+    assert response.status_code == 200
+    assert "invalid: &#x27;lots&#x27;" in response.content.decode()
+    assert response.context["tables"][0].rows[0]["daysLeft"] is None
+
+
+@pytest.mark.parametrize("page", ["overview", "users", "models", "agents"])
+def test_every_page_refuses_a_date_beyond_the_calendar_in_utc(viewer_client, usage, page):
+    response = viewer_client.get(reverse(f"analytics:{page}"), EXTREME_OFFSETS)
+    assert response.status_code == 400
+    assert "start must lie between the years 1970 and 9000." in response.content.decode()
 
 
 def test_a_custom_range_is_accepted(viewer_client, usage):

@@ -78,6 +78,8 @@ def test_a_period_survives_its_query_string_and_its_form(period):
         ("custom", "2024-01-01", "2026-11-01", "A custom period may span at most 366 days."),
         ("custom", "0001-01-01", "2026-11-01", "start must lie between the years 1970 and 9000."),
         ("custom", "2026-11-01", "9999-12-31", "end must lie between the years 1970 and 9000."),
+        ("custom", "0001-01-01T00:00:00+14:00", "2026-11-01", "start must lie between the years 1970 and 9000."),
+        ("custom", "2026-11-01", "9999-12-31T23:00:00-05:00", "end must lie between the years 1970 and 9000."),
     ],
 )
 def test_it_refuses_bad_parameters_with_a_message(period, start, end, message):

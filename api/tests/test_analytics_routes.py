@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from bson import Decimal128
 from django.utils import timezone
 
 from analytics.testing import spend
+from api.errors import json_loads_strict
 from api.tests.conftest import assert_error, issue_key
 from librechat.testing import create_user
 
@@ -55,6 +57,13 @@ def test_a_bad_period_is_a_400_that_says_why(client, read_key, usage, params, de
     assert detail in body["detail"]
 
 
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_date_beyond_the_calendar_in_utc_is_a_400_naming_the_parameter(client, read_key, usage, endpoint):
+    params = {"period": "custom", "start": "0001-01-01T00:00:00+14:00", "end": "9999-12-31T23:00:00-05:00"}
+    body = assert_error(client.get(f"/api/{endpoint}", params, headers={"x-api-key": read_key}), 400, "bad_request")
+    assert body["detail"].startswith("start must lie between the years")
+
+
 @pytest.mark.parametrize("limit", ["0", "101", "ten", "1.5"])
 def test_a_bad_limit_is_a_400(client, read_key, usage, limit):
     assert_error(client.get("/api/top-users", {"limit": limit}, headers={"x-api-key": read_key}), 400, "bad_request")
@@ -69,3 +78,16 @@ def test_a_missing_key_is_a_401_and_a_key_without_read_scope_a_403(client, usage
 def test_the_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert {f"/api/{endpoint}" for endpoint in ENDPOINTS} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("lots", "lots"), (float("nan"), None), (float("inf"), None), (Decimal128("NaN"), None), (Decimal128("7.5"), 7.5)],
+)
+def test_top_users_answer_json_for_a_balance_that_is_not_a_number(client, read_key, mongo, stored, shown):
+    carol = create_user("carol@example.com", stored)
+    spend(carol, timezone.now() - timedelta(hours=2))
+    response = client.get("/api/top-users", {"period": "24h"}, headers={"x-api-key": read_key})
+    assert response.status_code == 200, response.content
+    [row] = json_loads_strict(response.content)  # refuses NaN and Infinity
+    assert (row["email"], row["balance"]) == ("carol@example.com", shown)

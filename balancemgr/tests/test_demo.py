@@ -1,7 +1,9 @@
-"""`bin/demo`: stopped as a service manager stops it (SIGTERM) it frees its ports; its admin mail shows."""
+"""`bin/demo`: management commands reach it through the line it prints, stopped as a service manager
+stops it (SIGTERM) it frees its ports for the next run, and its admin mail shows in its console."""
 
 import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,37 +19,74 @@ from pymongo import MongoClient
 
 from librechat.embedded_mongo import free_port
 
+# What a newcomer's shell holds: none of the settings the demo chose.
+DEMO_SETTINGS = ("MONGO_URI", "DATABASE_URL", "DEBUG", "USAGE_CHUNK_HOURS")
+
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_sigterm_stops_the_web_server_the_worker_and_mongodb(tmp_path):
+@pytest.fixture
+def demo(tmp_path):
+    """The demo on free ports with three users; yields (process, web port, mongo port, its output file)."""
     web_port, mongo_port = free_port(), free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "DEBUG": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DEBUG": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
     arguments = ["--port", str(web_port), "--mongo-port", str(mongo_port), "--users", "3", "--data-dir", str(tmp_path)]
-    demo = subprocess.Popen(
-        [sys.executable, "manage.py", "demo", *arguments],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    output = tmp_path / "demo.log"
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "demo", *arguments],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         deadline = time.monotonic() + 120
-        while port_is_free(web_port) and time.monotonic() < deadline:
+        while port_is_free(web_port) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.5)
-        assert not port_is_free(web_port), "the demo did not start"
-        demo.send_signal(signal.SIGTERM)
-        assert demo.wait(timeout=30) == 0
-        assert port_is_free(web_port) and port_is_free(mongo_port)
+        assert not port_is_free(web_port), f"the demo did not start: {output.read_text()}"
+        yield process, web_port, mongo_port, output
     finally:
-        if demo.poll() is None:
-            demo.kill()
-    output = demo.stdout.read()
-    assert "Stopped." in output and "Traceback" not in output
+        if process.poll() is None:
+            process.kill()
+
+
+def test_the_printed_command_line_runs_management_commands_against_the_running_demo(demo, tmp_path):
+    _, _, mongo_port, output = demo
+    [command_line] = re.findall(r"Management commands against this demo: (.*) list_balances", output.read_text())
+    newcomer_env = {name: value for name, value in os.environ.items() if name not in DEMO_SETTINGS}
+
+    listed = subprocess.run(
+        f"{command_line} list_balances --format csv",
+        shell=True,
+        cwd=settings.BASE_DIR,
+        env=newcomer_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.strip().splitlines()) == 1 + 3  # the header and the demo's three users
+    assert f"127.0.0.1:{mongo_port}" in (tmp_path / "demo.env").read_text()
+
+
+def test_sigterm_stops_the_web_server_the_worker_and_mongodb(demo, tmp_path):
+    process, web_port, mongo_port, output = demo
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert port_is_free(web_port) and port_is_free(mongo_port)
+    assert "Stopped." in output.read_text() and "Traceback" not in output.read_text()
+    assert not (tmp_path / "demo.env").exists(), "bin/manage must not reach a demo that is gone"
 
 
 @pytest.mark.slow

@@ -50,7 +50,7 @@ def test_top_up_by_preset_asks_for_confirmation_then_applies(operator_client, mo
     selected = [balance_id(mongo, alice), balance_id(mongo, bob)]
     first = post_action(operator_client, BALANCES, "top_up", selected)
     assert first.status_code == 200 and "5,000,000 ($5.00)" in first.content.decode()
-    page, fields = review(operator_client, BALANCES, "top_up", selected, preset="5000000", reason="promo")
+    page, fields = review(operator_client, BALANCES, "top_up", selected, amount_preset="5000000", reason="promo")
     assert "2 users" in page.content.decode() and "10,000,000 credits ($10.00)" in page.content.decode()
     assert credits_of(alice) == 1_000_000, "nothing changes before confirmation"
     done = post_action(operator_client, BALANCES, "top_up", selected, step="apply", **fields)
@@ -63,7 +63,7 @@ def test_top_up_by_preset_asks_for_confirmation_then_applies(operator_client, mo
 
 def test_a_double_submit_applies_once(operator_client, mongo, alice):
     selected = [balance_id(mongo, alice)]
-    _, fields = review(operator_client, BALANCES, "top_up", selected, preset="custom", amount="1234")
+    _, fields = review(operator_client, BALANCES, "top_up", selected, amount_preset="custom", amount="1234")
     for _ in range(2):
         post_action(operator_client, BALANCES, "top_up", selected, step="apply", **fields)
     assert credits_of(alice) == 1_001_234
@@ -76,7 +76,7 @@ def test_a_double_submit_applies_once(operator_client, mongo, alice):
 )
 def test_apply_refuses_anything_but_what_was_reviewed(operator_client, mongo, alice, changed):
     selected = [balance_id(mongo, alice)]
-    _, fields = review(operator_client, BALANCES, "top_up", selected, preset="custom", amount="1234", reason="r")
+    _, fields = review(operator_client, BALANCES, "top_up", selected, amount_preset="custom", amount="1234", reason="r")
     response = post_action(operator_client, BALANCES, "top_up", selected, step="apply", **{**fields, **changed})
     assert response.status_code == 200 and response.context["step"] == "review"
     assert "review" in " ".join(m.message for m in response.context["messages"])
@@ -84,7 +84,7 @@ def test_apply_refuses_anything_but_what_was_reviewed(operator_client, mongo, al
 
 
 def test_apply_refuses_a_selection_other_than_the_reviewed_one(operator_client, mongo, alice, bob):
-    _, fields = review(operator_client, BALANCES, "top_up", [balance_id(mongo, alice)], preset="1000000")
+    _, fields = review(operator_client, BALANCES, "top_up", [balance_id(mongo, alice)], amount_preset="1000000")
     both = [balance_id(mongo, alice), balance_id(mongo, bob)]
     response = post_action(operator_client, BALANCES, "top_up", both, step="apply", **fields)
     assert response.status_code == 200 and response.context["step"] == "review"
@@ -99,19 +99,19 @@ def test_set_balance_writes_the_difference(operator_client, mongo, alice):
 
 def test_users_without_a_balance_are_creditable_from_the_users_list(operator_client, mongo):
     carol = create_user("carol@example.com")
-    review_and_apply(operator_client, USERS, "top_up", [carol], preset="1000000")
+    review_and_apply(operator_client, USERS, "top_up", [carol], amount_preset="1000000")
     assert credits_of(carol) == 1_000_000
 
 
 @pytest.mark.parametrize(
     ("fields", "error"),
     [
-        ({"preset": "custom", "amount": "1.5"}, "whole number"),
-        ({"preset": "custom", "amount": "-3"}, "whole number"),
-        ({"preset": "custom", "amount": "²"}, "whole number"),
-        ({"preset": "custom", "amount": "0"}, "at least 1"),
-        ({"preset": "custom", "amount": "2000000000"}, "at most 1,000,000,000"),
-        ({"preset": "custom", "amount": ""}, "whole number"),
+        ({"amount_preset": "custom", "amount": "1.5"}, "whole number"),
+        ({"amount_preset": "custom", "amount": "-3"}, "whole number"),
+        ({"amount_preset": "custom", "amount": "²"}, "whole number"),
+        ({"amount_preset": "custom", "amount": "0"}, "at least 1"),
+        ({"amount_preset": "custom", "amount": "2000000000"}, "at most 1,000,000,000"),
+        ({"amount_preset": "custom", "amount": ""}, "whole number"),
     ],
 )
 def test_bad_amounts_are_form_errors_and_change_nothing(operator_client, mongo, alice, fields, error):
@@ -125,7 +125,7 @@ def test_bad_amounts_are_form_errors_and_change_nothing(operator_client, mongo, 
 @override_settings(BULK_CONFIRM_THRESHOLD=2)
 def test_large_batches_require_typing_the_count(admin_client, mongo):
     users = [create_user(f"u{i}@example.com", 0) for i in range(3)]
-    _, fields = review(admin_client, USERS, "top_up", users[:1], preset="1000000", select_across="1")
+    _, fields = review(admin_client, USERS, "top_up", users[:1], amount_preset="1000000", select_across="1")
     for typed in ["", "abc", "2"]:
         untyped = post_action(admin_client, USERS, "top_up", users[:1], step="apply", confirm_count=typed, **fields)
         assert untyped.context["step"] == "review" and "Type 3 to confirm" in untyped.content.decode()
@@ -136,7 +136,7 @@ def test_large_batches_require_typing_the_count(admin_client, mongo):
 
 def test_all_matching_the_filter_means_the_filter(admin_client, mongo, alice, bob):
     url = f"{BALANCES}?credits=zero"
-    review_and_apply(admin_client, url, "top_up", [balance_id(mongo, bob)], preset="1000000", select_across="1")
+    review_and_apply(admin_client, url, "top_up", [balance_id(mongo, bob)], amount_preset="1000000", select_across="1")
     assert (credits_of(alice), credits_of(bob)) == (1_000_000, 1_000_000)
 
 
@@ -165,7 +165,13 @@ def test_viewers_cannot_change_balances(viewer_client, mongo, alice):
     assert page.status_code == 200
     assert "top_up" not in page.content.decode()
     post_action(
-        viewer_client, BALANCES, "top_up", [balance_id(mongo, alice)], step="apply", batch_id="v", preset="1000000"
+        viewer_client,
+        BALANCES,
+        "top_up",
+        [balance_id(mongo, alice)],
+        step="apply",
+        batch_id="v",
+        amount_preset="1000000",
     )
     assert credits_of(alice) == 1_000_000
     assert (
@@ -176,7 +182,14 @@ def test_viewers_cannot_change_balances(viewer_client, mongo, alice):
 def test_a_preset_plus_a_typed_amount_is_a_form_error_never_a_guess(operator_client, mongo, alice):
     selected = [balance_id(mongo, alice)]
     response = post_action(
-        operator_client, BALANCES, "top_up", selected, step="choose", batch_id="b", preset="1000000", amount="2500000"
+        operator_client,
+        BALANCES,
+        "top_up",
+        selected,
+        step="choose",
+        batch_id="b",
+        amount_preset="1000000",
+        amount="2500000",
     )
     assert response.context["step"] == "choose"
     assert "Choose &quot;custom amount&quot; to use the typed amount" in response.content.decode()
@@ -185,7 +198,7 @@ def test_a_preset_plus_a_typed_amount_is_a_form_error_never_a_guess(operator_cli
 
 def test_the_review_names_the_first_users_with_before_and_after(operator_client, mongo):
     users = [create_user(f"user{i:02}@example.com", i) for i in range(23)]
-    page, _ = review(operator_client, USERS, "top_up", users, preset="custom", amount="100")
+    page, _ = review(operator_client, USERS, "top_up", users, amount_preset="custom", amount="100")
     content = page.content.decode()
     assert content.count("<tr><td>user") == 20 and "and 3 more users." in content
     assert "<td>user00@example.com</td><td>0</td><td>100</td>" in content

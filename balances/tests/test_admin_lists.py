@@ -92,7 +92,7 @@ def test_select_all_under_an_invalid_filter_changes_nobody(admin_client, people)
     some_id = str(people["dave"])
     data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [some_id], "step": "choose"}
     url = f"{BALANCES}?credits_below=1.5"
-    response = admin_client.post(url, {**data, "batch_id": "b", "preset": "1000000"}, follow=True)
+    response = admin_client.post(url, {**data, "batch_id": "b", "amount_preset": "1000000"}, follow=True)
     assert response.status_code == 200
     assert "No LibreChat users are selected" in response.content.decode()
     assert {name: credits_of(user_id) for name, user_id in people.items()} == before
@@ -221,7 +221,7 @@ def test_duplicate_documents_never_match_a_filter_nor_join_a_plan(admin_client, 
     before = credits_of(people["dave"])
     data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [str(people["dave"])]}
     page = admin_client.post(
-        f"{BALANCES}?credits_below=1000000", {**data, "step": "choose", "batch_id": "b", "preset": "1000000"}
+        f"{BALANCES}?credits_below=1000000", {**data, "step": "choose", "batch_id": "b", "amount_preset": "1000000"}
     )
     assert "daveporter@example.com" not in page.content.decode()
     assert credits_of(people["dave"]) == before

@@ -25,7 +25,7 @@ def batch_page(client, batch):
 
 @override_settings(BACKGROUND_BATCH_MIN_USERS=3)
 def test_a_large_action_is_queued_and_the_worker_applies_it(operator_client, three_users):
-    _, fields = review(operator_client, USERS, "top_up", three_users, preset="1000000")
+    _, fields = review(operator_client, USERS, "top_up", three_users, amount_preset="1000000")
     response = post_action(operator_client, USERS, "top_up", three_users, step="apply", **fields)
     batch = ChangeBatch.objects.get(batch_id=fields["batch_id"])
     assert response.status_code == 302 and response["Location"] == f"/admin/audit/changebatch/{batch.pk}/change/"
@@ -55,7 +55,7 @@ def test_the_worker_resumes_batches_interrupted_before_the_end(operator_client, 
 
 
 def test_a_second_submit_while_the_batch_runs_shows_progress_instead_of_applying(operator_client, three_users):
-    _, fields = review(operator_client, USERS, "top_up", three_users, preset="1000000")
+    _, fields = review(operator_client, USERS, "top_up", three_users, amount_preset="1000000")
     post_action(operator_client, USERS, "top_up", three_users, step="apply", **fields)
     batch = ChangeBatch.objects.get(batch_id=fields["batch_id"])
     BalanceChange.objects.filter(batch=batch).update(status="pending")

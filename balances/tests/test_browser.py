@@ -32,7 +32,7 @@ def test_an_operator_tops_up_a_user_from_the_balances_list(page, live_server, mo
     page.check("input.action-select")
     page.select_option("select[name=action]", "top_up")
     page.click("button[name=index]")
-    page.check("input[name=preset][value='5000000']")
+    page.check("input[name=amount_preset][value='5000000']")
     page.fill("textarea[name=reason]", "browser test")
     page.click("input[value=Review]")
     expect(page.locator("p.plan")).to_contain_text("total change 5,000,000 credits ($5.00)")
@@ -63,7 +63,7 @@ def test_an_amount_typed_before_the_form_script_ran_still_reviews_the_typed_amou
     erin = create_user("erin@example.com", 1_000, name="Erin")
     log_in_in_browser(page, live_server.url, f"/admin/balances/librechatuser/{erin}/change/", group="operator")
     held_scripts = []
-    page.route("**/credit_form*.js", lambda route: held_scripts.append(route))
+    page.route("**/credit_amount*.js", lambda route: held_scripts.append(route))
     page.click("button[value=top_up]")
     page.fill("input[name=amount]", "2,500,000")  # no input listener yet: the script is held back
     while not held_scripts:

@@ -123,6 +123,52 @@ def test_the_worker_resumes_a_killed_bulk_topup(ledger):
     assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
 
 
+def test_a_rerun_right_after_a_kill_takes_over_the_dead_runners_lease_at_once(ledger):
+    database, sqlite_path, seeded, env = ledger
+    env = {**env, "LEDGER_LEASE_SECONDS": "60"}
+    args = bulk_args("add", "killed-just-now")
+    PausedProcess(args, env, "add:before-transactions").kill()
+
+    rerun = manage(*args, env=env)
+
+    assert rerun.returncode == 2, rerun.stderr  # only the broken balance is left
+    assert "being applied" not in rerun.stderr
+    rows = assert_consistent(database, sqlite_path, seeded)
+    assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
+
+
+def test_the_worker_resumes_at_once_a_batch_whose_runner_was_killed_on_its_host(ledger):
+    database, sqlite_path, seeded, env = ledger
+    env = {**env, "LEDGER_LEASE_SECONDS": "60"}
+    PausedProcess(bulk_args("set", "killed-worker"), env, "set:after-balance").kill()
+
+    worker = manage("ledger_worker", "--batch", env=env)
+
+    assert worker.returncode == 0, worker.stderr
+    assert "Resuming 1 interrupted batch" in worker.stdout
+    rows = assert_consistent(database, sqlite_path, seeded)
+    assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
+
+
+def test_a_live_runner_is_named_and_waited_for_with_wait(ledger):
+    database, sqlite_path, seeded, env = ledger
+    env = {**env, "LEDGER_LEASE_SECONDS": "60"}
+    args = bulk_args("add", "still-running")
+    first = PausedProcess(args, env, "add:before-transactions", pause_seconds=3)
+
+    refused = manage(*args, env=env)
+    waited = manage(*args, "--wait", env=env)
+
+    assert refused.returncode == 2
+    assert f"being applied by process {first.process.pid} on host" in refused.stderr
+    assert "its lease frees at" in refused.stderr and "--wait" in refused.stderr
+    assert first.finish()[0] == 2  # the broken balance
+    assert waited.returncode == 2, waited.stderr
+    assert "waiting for it" in waited.stderr and "Applied to 0 users" in waited.stdout
+    rows = assert_consistent(database, sqlite_path, seeded)
+    assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
+
+
 @pytest.mark.parametrize(
     ("kind", "step", "users_applied_before_outage"),
     [("set", "set:after-transaction", 1), ("add", "add:after-balances", 2)],

@@ -40,7 +40,7 @@ def test_pending_requests_come_first_and_search_finds_email_and_reference(viewer
 
 def test_the_request_page_links_to_the_users_balance_page_and_the_audit_rows(operator_client, alice):
     credit_request = pending_request(user_id=alice)
-    act(operator_client, "approve", [credit_request], step="decide", preset="5000000")
+    act(operator_client, "approve", [credit_request], step="decide", amount_preset="5000000")
     page = operator_client.get(f"{QUEUE}{credit_request.pk}/change/").content.decode()
     assert f"/admin/balances/librechatuser/{alice}/change/" in page
     batch = ChangeBatch.objects.get(batch_id=f"request-{credit_request.pk}")
@@ -54,7 +54,9 @@ def test_admin_approve_asks_for_the_amount_then_credits_once(operator_client, al
     assert first.status_code == 200 and "5,000,000 ($5.00)" in first.content.decode()
     assert credits_of(alice) == 20_000
     for _ in range(2):  # a double submit
-        done = act(operator_client, "approve", [credit_request], step="decide", preset="custom", amount="3,000,000")
+        done = act(
+            operator_client, "approve", [credit_request], step="decide", amount_preset="custom", amount="3,000,000"
+        )
         assert done.status_code == 302
     credit_request.refresh_from_db()
     assert (credit_request.status, credit_request.decided_by, credit_request.channel) == (
@@ -68,7 +70,7 @@ def test_admin_approve_asks_for_the_amount_then_credits_once(operator_client, al
 
 def test_admin_approve_refuses_bad_amounts(operator_client, alice, settings):
     credit_request = pending_request(user_id=alice)
-    response = act(operator_client, "approve", [credit_request], step="decide", preset="custom", amount="12abc")
+    response = act(operator_client, "approve", [credit_request], step="decide", amount_preset="custom", amount="12abc")
     assert response.status_code == 200 and "whole number of credits" in response.content.decode()
     credit_request.refresh_from_db()
     assert credit_request.status == "pending" and credits_of(alice) == 20_000
@@ -87,7 +89,7 @@ def test_admin_reject_records_the_reason_and_tells_the_requester(operator_client
 
 def test_a_decided_request_is_left_alone_with_a_message(operator_client, alice):
     credit_request = pending_request(user_id=alice, status="rejected", decided_by="ann@example.com")
-    response = act(operator_client, "approve", [credit_request], step="decide", preset="5000000")
+    response = act(operator_client, "approve", [credit_request], step="decide", amount_preset="5000000")
     assert response.status_code == 302
     messages = [str(m) for m in response.wsgi_request._messages]
     assert any("already rejected by ann@example.com" in m for m in messages)
@@ -97,7 +99,7 @@ def test_a_decided_request_is_left_alone_with_a_message(operator_client, alice):
 def test_a_failed_credit_stays_approved_and_retry_credits_once(operator_client, alice, mongo):
     mongo.balances.update_one({"user": alice}, {"$set": {"tokenCredits": "broken"}})
     credit_request = pending_request(user_id=alice)
-    act(operator_client, "approve", [credit_request], step="decide", preset="5000000")
+    act(operator_client, "approve", [credit_request], step="decide", amount_preset="5000000")
     credit_request.refresh_from_db()
     assert (credit_request.status, credit_request.crediting) == ("approved", "failed")
     assert "tokenCredits is not a number" in credit_request.crediting_error
@@ -130,7 +132,7 @@ def test_an_unreachable_database_while_crediting_is_shown_and_retryable(operator
 def test_viewers_may_look_but_not_decide(viewer_client, alice):
     credit_request = pending_request(user_id=alice)
     assert viewer_client.get(f"{QUEUE}{credit_request.pk}/change/").status_code == 200
-    response = act(viewer_client, "approve", [credit_request], step="decide", preset="5000000")
+    response = act(viewer_client, "approve", [credit_request], step="decide", amount_preset="5000000")
     assert response.status_code == 200 and 'value="approve"' not in response.content.decode()
     credit_request.refresh_from_db()
     assert credit_request.status == "pending" and credits_of(alice) == 20_000

@@ -1,5 +1,6 @@
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -13,15 +14,15 @@ from librechat.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_EMAIL = "admin@example.com"
+# Where bin/manage finds the running demo's settings (in the demo's data directory).
+DEMO_ENV_FILENAME = "demo.env"
 
 
 class Command(BaseCommand):
     help = (
         "Run the whole product locally with no MongoDB installed: an embedded MongoDB-compatible "
         "server with its data in var/, demo LibreChat data on first run, a demo superuser, "
-        "migrations, the worker and the development server. Admin mails about credit requests go to the "
-        "demo superuser's address (NOTIFY_TO, unless set) and are printed in this console. "
-        "Ctrl-C or SIGTERM stops everything."
+        "migrations, the batch worker and the development server. Ctrl-C or SIGTERM stops everything."
     )
     # The demo provides the MongoDB that the system checks would otherwise miss.
     requires_system_checks = []
@@ -43,7 +44,12 @@ class Command(BaseCommand):
         mongo_uri = f"mongodb://127.0.0.1:{mongo_port}/LibreChat"
         # The embedded server scans a whole collection per query: a week per usage aggregation
         # keeps the first analytics refresh of the demo's month to a few round trips.
-        child_env = {**os.environ, "MONGO_URI": mongo_uri, "DEBUG": "1", "USAGE_CHUNK_HOURS": "168"}
+        demo_settings = {"MONGO_URI": mongo_uri, "DEBUG": "1", "USAGE_CHUNK_HOURS": "168"}
+        if "DATABASE_URL" in os.environ:
+            demo_settings["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        child_env = {**os.environ, **demo_settings}
+        env_file = data_dir / DEMO_ENV_FILENAME
+        write_env_file(env_file, demo_settings)
 
         def manage(*arguments: str) -> None:
             subprocess.run([sys.executable, "manage.py", *arguments], env=child_env, check=True)
@@ -56,12 +62,15 @@ class Command(BaseCommand):
                 manage("seed_demo", "--users", str(users))
             # Usage analytics read rollups: build them now (incremental after the first start).
             manage("refresh_usage")
-            admin_email = self.ensure_demo_superuser(child_env)
+            admin_email = self.ensure_demo_superuser(env_file)
             # Without NOTIFY_TO a request from /request/ would mail nobody and the demo would show nothing.
-            child_env["NOTIFY_TO"] = child_env.get("NOTIFY_TO") or admin_email
-            child_env["WEBHOOK_BASE_URL"] = child_env.get("WEBHOOK_BASE_URL") or f"http://127.0.0.1:{port}"
+            demo_settings["NOTIFY_TO"] = os.environ.get("NOTIFY_TO") or admin_email
+            demo_settings["WEBHOOK_BASE_URL"] = os.environ.get("WEBHOOK_BASE_URL") or f"http://127.0.0.1:{port}"
+            child_env.update(demo_settings)
+            write_env_file(env_file, demo_settings)
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
-            self.stdout.write(f"Admin mails about credit requests go to {child_env['NOTIFY_TO']} (printed here).")
+            self.stdout.write(f"Admin mails about credit requests go to {demo_settings['NOTIFY_TO']} (printed here).")
+            self.stdout.write(f"Management commands against this demo: {manage_command_line(env_file)} list_balances")
             # The worker applies large batches and sends mail; without the reloader, runserver is one process
             # that stopping the demo really stops (its reloader child used to keep the port).
             worker = subprocess.Popen([sys.executable, "manage.py", "ledger_worker"], env=child_env)
@@ -74,9 +83,10 @@ class Command(BaseCommand):
             pass
         finally:
             stop_embedded_mongo(server)
+            env_file.unlink(missing_ok=True)
             self.stdout.write("Stopped.")
 
-    def ensure_demo_superuser(self, child_env: dict) -> str:
+    def ensure_demo_superuser(self, env_file: Path) -> str:
         """Create the demo superuser on the first run; returns its email."""
         from django.contrib.auth import get_user_model
 
@@ -85,13 +95,25 @@ class Command(BaseCommand):
         if existing is not None:
             self.stdout.write(
                 f"Log in as {DEMO_ADMIN_USERNAME!r} with the password printed on the first run "
-                f"(or reset it: python manage.py changepassword {DEMO_ADMIN_USERNAME})."
+                f"(or reset it: {manage_command_line(env_file)} changepassword {DEMO_ADMIN_USERNAME})."
             )
             return existing.email or DEMO_ADMIN_EMAIL
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(DEMO_ADMIN_USERNAME, DEMO_ADMIN_EMAIL, password)
         self.stdout.write(self.style.WARNING(f"Demo superuser: {DEMO_ADMIN_USERNAME} / {password}"))
         return DEMO_ADMIN_EMAIL
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    """The demo's settings as `NAME='value'` lines, which both a shell and django-environ read."""
+    path.write_text("".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items()))
+
+
+def manage_command_line(env_file: Path) -> str:
+    """`bin/manage`, naming the env file when it is not the default one bin/manage reads."""
+    if env_file.resolve() == (settings.VAR_DIR / DEMO_ENV_FILENAME).resolve():
+        return "bin/manage"
+    return f"DEMO_ENV_FILE={shlex.quote(str(env_file))} bin/manage"
 
 
 def _raise_keyboard_interrupt(signum, frame):

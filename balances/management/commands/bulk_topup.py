@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
 from balances.cli import (
     LibreChatCommand,
+    add_wait_argument,
     bad_input,
     chosen_batch_id,
     confirm_on_terminal,
@@ -14,9 +15,10 @@ from balances.cli import (
     os_actor,
     progress_printer,
     report_batch,
+    run_batch_waiting,
 )
 from ledger import batch_ids
-from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
+from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
 
@@ -50,6 +52,7 @@ class Command(LibreChatCommand):
         parser.add_argument("--yes", action="store_true", help="Apply without asking.")
         parser.add_argument("--batch-size", type=int, default=None, help="Users per database round trip.")
         parser.add_argument("--batch-id", help="Resume (or name) a batch; the same id never applies twice.")
+        add_wait_argument(parser)
 
     def handle(self, *args, **options):
         if options["batch_size"] is not None and options["batch_size"] < 1:
@@ -87,8 +90,13 @@ class Command(LibreChatCommand):
         except LedgerError as exc:
             raise bad_input(str(exc)) from exc
         self.stdout.write(f"Batch {batch.batch_id} (re-run with --batch-id {batch.batch_id} to resume).")
-        outcome = run_batch(
-            batch, chunk_size=options["batch_size"], progress=progress_printer(user_count), retry_failed=True
+        outcome = run_batch_waiting(
+            self,
+            batch,
+            wait=options["wait"],
+            chunk_size=options["batch_size"],
+            progress=progress_printer(user_count),
+            retry_failed=True,
         )
         report_batch(self, outcome)
 

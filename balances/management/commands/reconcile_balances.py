@@ -7,6 +7,7 @@ from balances.cli import (
     EXIT_BAD_INPUT,
     OUTPUT_FORMATS,
     LibreChatCommand,
+    add_wait_argument,
     bad_input,
     chosen_batch_id,
     confirm_on_terminal,
@@ -14,11 +15,12 @@ from balances.cli import (
     os_actor,
     progress_printer,
     report_batch,
+    run_batch_waiting,
     users,
     write_rows,
 )
 from ledger import batch_ids
-from ledger.changes import Kind, LedgerError, open_batch, run_batch
+from ledger.changes import Kind, LedgerError, open_batch
 from ledger.models import ChangeBatch
 from ledger.reconcile import COLUMNS, find_drift, fix_batch_id, fix_written_since, users_to_check
 from web.spreadsheet import escape_formula
@@ -46,8 +48,9 @@ class Command(LibreChatCommand):
         parser.add_argument("--reason", default="", help="Why, for the audit history (required with --fix).")
         parser.add_argument("--yes", action="store_true", help="Fix without asking.")
         parser.add_argument("--batch-id", help="Name the fix; the same id again resumes it instead of writing twice.")
+        add_wait_argument(parser)
 
-    def handle(self, *args, email, since, output_format, fix, reason, yes, batch_id, **options):
+    def handle(self, *args, email, since, output_format, fix, reason, yes, batch_id, wait, **options):
         if fix and not reason.strip():
             raise bad_input("--fix needs --reason: the correction is recorded in the audit history.")
         chosen_batch_id(batch_id, resumable=(batch_ids.RECONCILE,))
@@ -92,7 +95,7 @@ class Command(LibreChatCommand):
             )
         except LedgerError as exc:
             raise CommandError(str(exc), returncode=EXIT_BAD_INPUT) from exc
-        report_batch(self, run_batch(batch, progress=progress_printer(len(fixable))))
+        report_batch(self, run_batch_waiting(self, batch, wait=wait, progress=progress_printer(len(fixable))))
 
 
 def _day(value: str | None) -> date | None:
