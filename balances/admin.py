@@ -9,9 +9,12 @@ from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import (
     AutoRefillFilter,
     BalanceDocumentFilter,
+    ContextFilter,
     CreditsBelowFilter,
     CreditsFilter,
+    ProviderFilter,
     RoleFilter,
+    TokenTypeFilter,
     effective_only,
 )
 from balances.forms import RefillForm
@@ -117,17 +120,19 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="user", ordering="user__email")
     def user_column(self, balance):
-        if balance.user is None:
+        user = balance.known_user
+        if user is None:
             return f"(deleted user {balance.user_id})"
-        return format_html('{}<br><span class="quiet">{}</span>', balance.user.email, balance.user.name or "")
+        return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name or "")
 
     @admin.display(description="role")
     def user_role(self, balance):
-        return balance.user.role if balance.user else ""
+        return balance.known_user.role if balance.known_user else ""
 
     @admin.display(description="user since", ordering="user__created_at")
     def user_created(self, balance):
-        return balance.user.created_at.date() if balance.user and balance.user.created_at else None
+        user = balance.known_user
+        return user.created_at.date() if user and user.created_at else None
 
     @admin.display(description="credits", ordering="token_credits")
     def credits(self, balance):
@@ -142,10 +147,11 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="user")
     def user_link(self, balance):
-        if balance.user is None:
-            return f"{balance.user_id} (deleted)"
+        user = balance.known_user
+        if user is None:
+            return f"{balance.user_id} (deleted user)"
         url = reverse("admin:balances_librechatuser_change", args=[balance.user_id])
-        return format_html('<a href="{}">{}</a> ({})', url, balance.user.email, balance.user.name or "")
+        return format_html('<a href="{}">{}</a> ({})', url, user.email, user.name or "")
 
 
 @admin.register(LibreChatUser)
@@ -153,7 +159,7 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
     resource_classes = [UserExportResource]
     formats = [CSV, XLSX]
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
-    list_filter = [BalanceDocumentFilter, RoleFilter, "provider"]
+    list_filter = [BalanceDocumentFilter, RoleFilter, ProviderFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["email", "name", "username"]
     search_help_text = "Any part of a name, username or email."
@@ -190,7 +196,7 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
-    list_filter = ["token_type", "context"]
+    list_filter = [TokenTypeFilter, ContextFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
     search_help_text = "Any part of the user's name, username or email."
