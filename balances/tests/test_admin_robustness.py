@@ -45,6 +45,7 @@ def test_the_balance_page_of_a_deleted_user_saves_refill_settings(admin_client, 
     assert response.status_code == 302
     assert mongo.balances.find_one({"_id": balance_id})["refillAmount"] == 1000
 
+
 TRANSACTIONS = "/admin/balances/transaction/"
 UNKNOWN_VALUES = [
     (BALANCES, {"auto_refill": "yes"}),
