@@ -1,5 +1,6 @@
-"""Changelist filters for LibreChat balances and users."""
+"""Changelist filters for LibreChat balances, users and transactions."""
 
+from bson import ObjectId
 from django.core.exceptions import ValidationError
 
 from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
@@ -131,3 +132,26 @@ class ContextFilter(ExactValueFilter):
     parameter_name = "context__exact"
     field_path = "context"
     known_values = ["message", "incomplete", "title", "admin", "autoRefill"]
+
+
+class OlderRowsFilter(CheckedFilter):
+    """`?before=<_id>`: the rows older than a page, found through the `_id` index however deep."""
+
+    title = "older rows"
+    parameter_name = "before"
+    template = "admin/balances/older_rows_filter.html"
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def has_output(self):
+        return True  # also when empty: only listed filters are applied
+
+    def problem_with(self, value: str) -> str | None:
+        return None if ObjectId.is_valid(value) else f"{value!r} is not a row id."
+
+    def filter(self, request, queryset, value: str):
+        return queryset.filter(id__lt=ObjectId(value))
+
+    def choices(self, changelist):
+        yield {"newest_url": changelist.get_query_string(remove=[self.parameter_name])}

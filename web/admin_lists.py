@@ -1,8 +1,11 @@
 """Pieces the admin's lists share: read-only pages, checked sidebar filters, bounded counts."""
 
+from functools import cached_property
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Paginator
 
 # The largest id SQLite and PostgreSQL store: a larger number in a URL overflows the driver.
 LARGEST_DATABASE_ID = 2**63 - 1
@@ -122,3 +125,27 @@ class ExactValueFilter(CheckedFilter):
 
     def filter(self, request, queryset, value: str):
         return queryset.filter(**{self.field_path: value})
+
+
+class BoundedCountPaginator(Paginator):
+    """Counts no further than `count_limit` rows, so that a page over millions of rows does not read
+    them all to number its pages; past the limit the list says "more than N".
+
+    An unfiltered list may take its total from the database's own statistics: `estimated_total()`.
+    """
+
+    count_limit = 10_000
+    count_is_capped = False
+
+    def estimated_total(self) -> int | None:
+        return None
+
+    @cached_property
+    def count(self) -> int:
+        if not self.object_list.query.has_filters():
+            total = self.estimated_total()
+            if total is not None:
+                return total
+        counted = self.object_list[: self.count_limit + 1].count()
+        self.count_is_capped = counted > self.count_limit
+        return min(counted, self.count_limit)

@@ -189,3 +189,35 @@ def test_the_review_names_the_first_users_with_before_and_after(operator_client,
     assert content.count("<tr><td>user") == 20 and "and 3 more users." in content
     assert "<td>user00@example.com</td><td>0</td><td>100</td>" in content
     assert 'class="button cancel-link">Cancel</a>' in content
+
+
+def test_a_top_up_from_a_users_page_returns_there_showing_the_new_balance(operator_client, mongo, alice):
+    page_url = f"{USERS}{alice}/change/"
+    assert 'name="next" value="' + page_url in operator_client.get(page_url).content.decode()
+    first = post_action(operator_client, USERS, "top_up", [alice], next=page_url)
+    fields = {"batch_id": first.context["form"]["batch_id"].value(), "preset": "5000000", "next": page_url}
+    page = post_action(operator_client, USERS, "top_up", [alice], step="choose", **fields)
+    fields["review_token"] = page.context["review_token"]
+    done = post_action(operator_client, USERS, "top_up", [alice], step="apply", follow=True, **fields)
+    assert done.redirect_chain[-1][0] == page_url
+    assert credits_of(alice) == 6_000_000
+    assert "6,000,000 credits" in done.content.decode()
+
+
+def test_a_foreign_return_address_is_ignored(operator_client, mongo, alice):
+    _, fields = review(operator_client, USERS, "top_up", [alice], preset="5000000", next="https://evil.example/")
+    done = post_action(operator_client, USERS, "top_up", [alice], step="apply", **fields)
+    assert done.status_code == 302 and done["Location"] == USERS
+    assert credits_of(alice) == 6_000_000
+
+
+def test_the_amount_step_names_the_users_and_their_balances(operator_client, mongo, alice, bob):
+    others = [create_user(f"user{n}@example.com", n * 1_000_000) for n in range(1, 6)]
+    nobal = create_user("nobalance@example.com")
+    content = post_action(operator_client, USERS, "top_up", [alice]).content.decode()
+    assert "alice@example.com: 1,000,000 credits now" in content
+    content = post_action(operator_client, USERS, "set_balance", [alice, bob, nobal, *others]).content.decode()
+    assert "8 selected rows" in content
+    assert "alice@example.com: 1,000,000 credits now" in content and "bob@example.com: 0 credits now" in content
+    assert "nobalance@example.com: no balance document" in content
+    assert "and 3 more" in content
