@@ -26,14 +26,14 @@ from ledger.reversal import refusal_for
 from ledger.tasks import queue_batch
 from librechat.credits import format_credits
 from librechat.mongo import mongo_unreachable_reason
-from web.admin_lists import ReadOnlyAdminMixin
+from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin
 
 IMPORT_REVIEW_SALT = "audit.admin.import_review"
 IMPORT_MODES = [(Kind.ADD, "add each amount to the balance"), (Kind.SET, "set each balance to the amount")]
 
 
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
     list_filter = [BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]

@@ -2,14 +2,13 @@
 
 from datetime import date, datetime, time
 
-from django.contrib import admin, messages
 from django.utils import timezone
 
 from ledger.models import ChangeBatch
-from web.admin_lists import TypedValueFilter
+from web.admin_lists import CheckedFilter, ExactValueFilter, TypedValueFilter, database_id_problem
 
 
-class SourceFilter(admin.SimpleListFilter):
+class SourceFilter(CheckedFilter):
     """Sources that have batches (API and credit requests appear once they write something)."""
 
     title = "source"
@@ -20,8 +19,12 @@ class SourceFilter(admin.SimpleListFilter):
         # One index seek per source rather than a DISTINCT over every batch.
         return [(value, label) for value, label in ChangeBatch.Source.choices if _has_source(value)]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(**{self.field_path: self.value()}) if self.value() else queryset
+    def problem_with(self, value: str) -> str | None:
+        # Every known source, listed or not yet: a source without batches simply has no rows.
+        return None if value in ChangeBatch.Source.values else super().problem_with(value)
+
+    def filter(self, request, queryset, value: str):
+        return queryset.filter(**{self.field_path: value})
 
 
 def _has_source(source: str) -> bool:
@@ -32,7 +35,7 @@ class BatchSourceFilter(SourceFilter):
     field_path = "source"
 
 
-class ActorFilter(admin.SimpleListFilter):
+class ActorFilter(ExactValueFilter):
     title = "actor"
     parameter_name = "actor"
     field_path = "batch__actor"
@@ -41,11 +44,8 @@ class ActorFilter(admin.SimpleListFilter):
         actors = ChangeBatch.objects.order_by("actor").values_list("actor", flat=True).distinct()  # the actor index
         return [(actor, actor) for actor in actors]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(**{self.field_path: self.value()}) if self.value() else queryset
 
-
-class BatchFilter(admin.SimpleListFilter):
+class BatchFilter(CheckedFilter):
     """Set by the links on batch pages; shows which batch is selected so it can be cleared."""
 
     title = "batch"
@@ -53,20 +53,18 @@ class BatchFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        batch = ChangeBatch.objects.filter(pk=value).first() if value and value.isdigit() else None
-        return [(str(batch.pk), batch.batch_id)] if batch else []
+        found = value and not database_id_problem(value) and ChangeBatch.objects.filter(pk=value).first()
+        return [(str(found.pk), found.batch_id)] if found else []
 
     def has_output(self):
         # Shown (and applied) whenever a batch is asked for, even one that does not exist.
         return self.value() is not None
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        if not self.value().isdigit():
-            messages.error(request, f"Batch: {self.value()!r} is not a batch number; no rows are shown.")
-            return queryset.none()
-        return queryset.filter(batch_id=int(self.value()))
+    def problem_with(self, value: str) -> str | None:
+        return database_id_problem(value)
+
+    def filter(self, request, queryset, value: str):
+        return queryset.filter(batch_id=int(value))
 
 
 class DateBoundFilter(TypedValueFilter):
@@ -76,14 +74,15 @@ class DateBoundFilter(TypedValueFilter):
     field_path = "created_at"
     lookup = "gte"
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
+    def problem_with(self, value: str) -> str | None:
         try:
-            day = date.fromisoformat(self.value())
+            date.fromisoformat(value)
         except ValueError:
-            messages.error(request, f"{self.title}: {self.value()!r} is not a date (YYYY-MM-DD); no rows are shown.")
-            return queryset.none()
+            return f"{value!r} is not a date (YYYY-MM-DD)."
+        return None
+
+    def filter(self, request, queryset, value: str):
+        day = date.fromisoformat(value)
         bound = timezone.make_aware(datetime.combine(day, time.min if self.lookup == "gte" else time.max))
         return queryset.filter(**{f"{self.field_path}__{self.lookup}": bound})
 

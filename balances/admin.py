@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
@@ -9,9 +9,13 @@ from balances.admin_actions import CreditActionsMixin
 from balances.admin_filters import (
     AutoRefillFilter,
     BalanceDocumentFilter,
+    ContextFilter,
     CreditsBelowFilter,
     CreditsFilter,
+    OlderRowsFilter,
+    ProviderFilter,
     RoleFilter,
+    TokenTypeFilter,
     effective_only,
 )
 from balances.forms import RefillForm
@@ -20,8 +24,9 @@ from balances.models import Balance, LibreChatUser, Transaction
 from balances.resources import BalanceExportResource, UserExportResource
 from ledger.changes import Target, targets_for_user_ids
 from librechat.credits import format_credits, format_credits_and_usd
-from librechat.queries import earliest_balances, search_user_ids
-from web.admin_lists import ReadOnlyAdminMixin
+from librechat.mongo import librechat_db
+from librechat.queries import duplicate_balance_ids, earliest_balances, search_user_ids
+from web.admin_lists import BoundedCountPaginator, ReadOnlyAdminMixin
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (
@@ -30,19 +35,34 @@ REFILL_NOTE = (
 )
 
 
+class LibreChatPaginator(BoundedCountPaginator):
+    """An unfiltered list's total from the collection's metadata, not a count of every document."""
+
+    def estimated_total(self) -> int:
+        return librechat_db()[self.object_list.model._meta.db_table].estimated_document_count()
+
+
+def attach_users(rows: list) -> None:
+    """One query for a page's users; a join (`select_related`) would run before MongoDB's sort and
+    limit, over every row, and prefetch_related would filter with `$expr`, which skips the index."""
+    users = LibreChatUser.objects.in_bulk({row.user_id for row in rows if row.user_id})
+    for row in rows:
+        type(row).user.field.set_cached_value(row, users.get(row.user_id))
+
+
 class BalanceChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
-        user_ids = {balance.user_id for balance in page}
-        # One query for the page's users; prefetch_related would filter with `$expr`, which
-        # cannot use the `_id` index.
-        users = LibreChatUser.objects.in_bulk(user_ids)
-        earliest = earliest_balances(user_ids)
+        attach_users(page)
+        earliest = earliest_balances({balance.user_id for balance in page})
         for balance in page:
-            Balance.user.field.set_cached_value(balance, users.get(balance.user_id))
             balance.is_duplicate = earliest.get(balance.user_id, {}).get("_id", balance.pk) != balance.pk
         self.result_list = page
+        # "Select all" says how many users the matching documents are, as the top-up review will.
+        duplicates = duplicate_balance_ids()
+        in_result = self.queryset.filter(id__in=duplicates).count() if duplicates else 0
+        self.user_count = None if self.paginator.count_is_capped else self.result_count - in_result
 
 
 class UserChangeList(ChangeList):
@@ -53,6 +73,18 @@ class UserChangeList(ChangeList):
         for user in page:
             user.credits = balances.get(user.pk, {}).get("tokenCredits")
         self.result_list = page
+
+
+class TransactionChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        page = list(self.result_list)
+        attach_users(page)
+        self.result_list = page
+        # Deeper pages by `_id` (an index seek), not by skipping every row before them.
+        newest_first = ORDER_VAR not in self.params
+        if newest_first and len(page) == self.list_per_page:
+            self.older_rows_url = self.get_query_string({OlderRowsFilter.parameter_name: str(page[-1].pk)}, [PAGE_VAR])
 
 
 @admin.register(Balance)
@@ -69,6 +101,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     search_help_text = "Any part of a name, username or email."
     ordering = ["-token_credits"]
     list_select_related = False
+    paginator = LibreChatPaginator
     show_full_result_count = False
     change_form_template = "admin/balances/balance/change_form.html"
     form = RefillForm
@@ -117,17 +150,19 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="user", ordering="user__email")
     def user_column(self, balance):
-        if balance.user is None:
+        user = balance.known_user
+        if user is None:
             return f"(deleted user {balance.user_id})"
-        return format_html('{}<br><span class="quiet">{}</span>', balance.user.email, balance.user.name or "")
+        return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name or "")
 
     @admin.display(description="role")
     def user_role(self, balance):
-        return balance.user.role if balance.user else ""
+        return balance.known_user.role if balance.known_user else ""
 
     @admin.display(description="user since", ordering="user__created_at")
     def user_created(self, balance):
-        return balance.user.created_at.date() if balance.user and balance.user.created_at else None
+        user = balance.known_user
+        return user.created_at.date() if user and user.created_at else None
 
     @admin.display(description="credits", ordering="token_credits")
     def credits(self, balance):
@@ -142,10 +177,11 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="user")
     def user_link(self, balance):
-        if balance.user is None:
-            return f"{balance.user_id} (deleted)"
+        user = balance.known_user
+        if user is None:
+            return f"{balance.user_id} (deleted user)"
         url = reverse("admin:balances_librechatuser_change", args=[balance.user_id])
-        return format_html('<a href="{}">{}</a> ({})', url, balance.user.email, balance.user.name or "")
+        return format_html('<a href="{}">{}</a> ({})', url, user.email, user.name or "")
 
 
 @admin.register(LibreChatUser)
@@ -153,11 +189,12 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
     resource_classes = [UserExportResource]
     formats = [CSV, XLSX]
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
-    list_filter = [BalanceDocumentFilter, RoleFilter, "provider"]
+    list_filter = [BalanceDocumentFilter, RoleFilter, ProviderFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["email", "name", "username"]
     search_help_text = "Any part of a name, username or email."
     ordering = ["email"]
+    paginator = LibreChatPaginator
     show_full_result_count = False
     change_form_template = "admin/balances/librechatuser/change_form.html"
     import_export_change_list_template = "admin/balances/librechatuser/change_list.html"
@@ -190,14 +227,18 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
-    list_filter = ["token_type", "context"]
+    list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
     search_help_text = "Any part of the user's name, username or email."
     raw_id_fields = ["user"]
-    list_select_related = ["user"]
+    list_select_related = False
+    paginator = LibreChatPaginator
     show_full_result_count = False
     ordering = ["-id"]
+
+    def get_changelist(self, request, **kwargs):
+        return TransactionChangeList
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -7,6 +7,7 @@ Batches of BACKGROUND_BATCH_MIN_USERS or more go to the worker and the batch pag
 """
 
 import hashlib
+import itertools
 import uuid
 from collections.abc import Iterable
 
@@ -19,6 +20,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from balances.forms import CreditChangeForm
 from ledger.changes import (
@@ -34,10 +36,12 @@ from ledger.changes import (
 from ledger.models import ChangeBatch
 from ledger.tasks import queue_batch
 from librechat.credits import format_credits_and_usd
+from librechat.queries import earliest_balances
 
 REVIEW_SALT = "balances.admin_actions.review"
 REVIEW_MAX_AGE_SECONDS = 3600
 PLAN_USERS_SHOWN = 20
+CHOSEN_USERS_SHOWN = 5
 
 
 class CreditActionsMixin:
@@ -105,6 +109,8 @@ def change_credits(model_admin, request, queryset, kind: str):
     user_count, delta_credits = planned_delta(kind, ((target.user_id, reviewed["amount"]) for target in targets))
     plan = {
         "user_count": user_count,
+        # A user's duplicate balance documents are one user: the list counted rows, the plan counts users.
+        "row_count": queryset.count(),
         "delta_credits": delta_credits,
         "targets": targets,
         "first_changes": planned_changes(kind, reviewed["amount"], targets[:PLAN_USERS_SHOWN]),
@@ -159,7 +165,28 @@ def apply_reviewed(model_admin, request, form, kind: str, targets: list[Target])
         messages.info(request, format_html("{} queued: {}.", users(len(targets)), batch_link(batch)))
         return HttpResponseRedirect(reverse("admin:audit_changebatch_change", args=[batch.pk]))
     report_outcome(model_admin, request, run_batch(batch, retry_failed=True))
-    return None
+    # Back to the page the change started from (a user's page), which shows the new balance.
+    return HttpResponseRedirect(return_url(request) or request.get_full_path())
+
+
+def return_url(request) -> str:
+    """The page the operator started from (posted as `next`), when it is one of ours."""
+    url = request.POST.get("next", "")
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else ""
+
+
+def chosen_users(model_admin, queryset) -> list[dict]:
+    """The first few selected users with their balance now, for the amount step."""
+    first = list(itertools.islice(model_admin.targets_for(queryset), CHOSEN_USERS_SHOWN))
+    balances = earliest_balances(target.user_id for target in first)
+    return [
+        {
+            "email": target.email,
+            "credits": balances.get(target.user_id, {}).get("tokenCredits"),
+            "has_balance": target.user_id in balances,
+        }
+        for target in first
+    ]
 
 
 def report_outcome(model_admin, request, outcome: BatchOutcome) -> None:
@@ -202,6 +229,11 @@ def users(count: int) -> str:
 def render_step(model_admin, request, queryset, form, kind, step, plan=None, review_token=""):
     opts = model_admin.model._meta
     targets = (plan or {}).get("targets", [])
+    selection_count = len(targets) if plan else queryset.count()
+    shown = [] if plan else chosen_users(model_admin, queryset)
+    changelist_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (
+        f"?{request.GET.urlencode()}" if request.GET else ""
+    )
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Top up balances" if kind == Kind.ADD else "Set balances",
@@ -216,9 +248,11 @@ def render_step(model_admin, request, queryset, form, kind, step, plan=None, rev
         "select_across": request.POST.get("select_across", "0"),
         "selects_all_matching": selects_all_matching(request),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "selection_count": len(targets) if plan else queryset.count(),
+        "selection_count": selection_count,
+        "chosen_users": shown,
+        "more_chosen_count": max(0, selection_count - len(shown)),
         "format_delta": plan and format_credits_and_usd(plan["delta_credits"], " credits"),
-        "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-        + (f"?{request.GET.urlencode()}" if request.GET else ""),
+        "next": return_url(request),
+        "cancel_url": return_url(request) or changelist_url,
     }
     return TemplateResponse(request, "admin/balances/change_credits.html", context)

@@ -1,17 +1,17 @@
-"""Changelist filters for LibreChat balances and users."""
+"""Changelist filters for LibreChat balances, users and transactions."""
 
-from django.contrib import admin, messages
+from bson import ObjectId
 from django.core.exceptions import ValidationError
 
 from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
-from librechat.models import LibreChatUser
+from librechat.models import LibreChatUser, Transaction
 from librechat.queries import duplicate_balance_ids, user_ids_with_balance
-from web.admin_lists import TypedValueFilter
+from web.admin_lists import CheckedFilter, ExactValueFilter, TypedValueFilter
 
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
 
-class CreditsFilter(admin.SimpleListFilter):
+class CreditsFilter(CheckedFilter):
     title = "credits"
     parameter_name = "credits"
 
@@ -19,18 +19,16 @@ class CreditsFilter(admin.SimpleListFilter):
         below = [(f"below_{n}", f"below {format_credits(n)}") for n in LOW_BALANCE_THRESHOLDS]
         return [("zero", "zero"), *below]
 
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        queryset = effective_only(queryset)
+    def problem_with(self, value: str) -> str | None:
+        if value.startswith("below_"):
+            return threshold_problem(value.removeprefix("below_"))
+        return super().problem_with(value)
+
+    def filter(self, request, queryset, value: str):
         if value == "zero":
-            return queryset.filter(token_credits__lte=0)
-        if not value.startswith("below_"):
-            messages.error(request, f"Credits: {value!r} is not one of this filter's choices. No rows are shown.")
-            return queryset.none()
-        threshold = valid_threshold(request, value.removeprefix("below_"), "Credits")
-        return queryset.none() if threshold is None else queryset.filter(token_credits__lt=threshold)
+            return effective_only(queryset).filter(token_credits__lte=0)
+        threshold = parse_credits(value.removeprefix("below_"), maximum_credits=LARGEST_THRESHOLD_CREDITS)
+        return effective_only(queryset).filter(token_credits__lt=threshold)
 
 
 class CreditsBelowFilter(TypedValueFilter):
@@ -40,15 +38,15 @@ class CreditsBelowFilter(TypedValueFilter):
     parameter_name = "credits_below"
     placeholder = "e.g. 2500000"
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        threshold = valid_threshold(request, self.value(), "Credits below")
-        # An invalid threshold matches nothing: showing every row would let "select all" reach everyone.
-        return queryset.none() if threshold is None else effective_only(queryset).filter(token_credits__lt=threshold)
+    def problem_with(self, value: str) -> str | None:
+        return threshold_problem(value)
+
+    def filter(self, request, queryset, value: str):
+        threshold = parse_credits(value, maximum_credits=LARGEST_THRESHOLD_CREDITS)
+        return effective_only(queryset).filter(token_credits__lt=threshold)
 
 
-class AutoRefillFilter(admin.SimpleListFilter):
+class AutoRefillFilter(CheckedFilter):
     """LibreChat treats a missing `autoRefillEnabled` as off, and so does this filter."""
 
     title = "auto-refill"
@@ -57,12 +55,10 @@ class AutoRefillFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("on", "on"), ("off", "off")]
 
-    def queryset(self, request, queryset):
-        if self.value() == "on":
+    def filter(self, request, queryset, value: str):
+        if value == "on":
             return effective_only(queryset).filter(auto_refill_enabled=True)
-        if self.value() == "off":
-            return effective_only(queryset).exclude(auto_refill_enabled=True)
-        return queryset
+        return effective_only(queryset).exclude(auto_refill_enabled=True)
 
 
 def effective_only(queryset):
@@ -71,43 +67,91 @@ def effective_only(queryset):
     return queryset.exclude(id__in=duplicates) if duplicates else queryset
 
 
-def valid_threshold(request, text: str, label: str) -> int | None:
-    """A credit threshold from the URL, or None after telling the person what is wrong with it."""
+def threshold_problem(text: str) -> str | None:
+    """What is wrong with a credit threshold from the URL; None when it is one."""
     try:
-        return parse_credits(text, maximum_credits=LARGEST_THRESHOLD_CREDITS)
+        parse_credits(text, maximum_credits=LARGEST_THRESHOLD_CREDITS)
     except ValidationError as exc:
-        messages.error(request, f"{label}: {exc.messages[0]} No rows are shown.")
-        return None
+        return exc.messages[0]
+    return None
 
 
-class RoleFilter(admin.SimpleListFilter):
+class RoleFilter(CheckedFilter):
     title = "role"
     parameter_name = "role"
 
     def lookups(self, request, model_admin):
         return [("USER", "user"), ("ADMIN", "admin")]
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        if queryset.model is LibreChatUser:
-            return queryset.filter(role=self.value())
+    def filter(self, request, queryset, value: str):
+        if issubclass(queryset.model, LibreChatUser):
+            return queryset.filter(role=value)
         # Resolve users first: a filter across collections would join every balance.
-        user_ids = list(LibreChatUser.objects.filter(role=self.value()).values_list("id", flat=True))
+        user_ids = list(LibreChatUser.objects.filter(role=value).values_list("id", flat=True))
         return queryset.filter(user_id__in=user_ids)
 
 
-class BalanceDocumentFilter(admin.SimpleListFilter):
+class BalanceDocumentFilter(CheckedFilter):
     title = "balance document"
     parameter_name = "balance"
 
     def lookups(self, request, model_admin):
         return [("yes", "has one"), ("none", "no balance document")]
 
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
+    def filter(self, request, queryset, value: str):
         with_balance = list(user_ids_with_balance())
-        if self.value() == "none":
+        if value == "none":
             return queryset.exclude(id__in=with_balance)
         return queryset.filter(id__in=with_balance)
+
+
+class ProviderFilter(ExactValueFilter):
+    """LibreChat's sign-in providers; another provider's name typed in the URL still matches exactly."""
+
+    title = "provider"
+    parameter_name = "provider__exact"  # the address Django's own field filter used
+    field_path = "provider"
+    known_values = ["local", "google", "github", "discord", "facebook", "apple", "openid", "saml", "ldap"]
+
+
+class TokenTypeFilter(CheckedFilter):
+    title = "token type"
+    parameter_name = "token_type__exact"  # the address Django's own field filter used
+
+    def lookups(self, request, model_admin):
+        return Transaction.TokenType.choices
+
+    def filter(self, request, queryset, value: str):
+        return queryset.filter(token_type=value)
+
+
+class ContextFilter(ExactValueFilter):
+    """The contexts LibreChat writes; listing the collection's own would read every transaction."""
+
+    title = "context"
+    parameter_name = "context__exact"
+    field_path = "context"
+    known_values = ["message", "incomplete", "title", "admin", "autoRefill"]
+
+
+class OlderRowsFilter(CheckedFilter):
+    """`?before=<_id>`: the rows older than a page, found through the `_id` index however deep."""
+
+    title = "older rows"
+    parameter_name = "before"
+    template = "admin/balances/older_rows_filter.html"
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def has_output(self):
+        return True  # also when empty: only listed filters are applied
+
+    def problem_with(self, value: str) -> str | None:
+        return None if ObjectId.is_valid(value) else f"{value!r} is not a row id."
+
+    def filter(self, request, queryset, value: str):
+        return queryset.filter(id__lt=ObjectId(value))
+
+    def choices(self, changelist):
+        yield {"newest_url": changelist.get_query_string(remove=[self.parameter_name])}

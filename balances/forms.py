@@ -52,10 +52,13 @@ class RefillForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["refill_interval_value"].min_value = 1
-        self.fields["refill_interval_value"].validators.append(MinValueValidator(1))
-        self.fields["refill_amount"].validators.append(MaxValueValidator(settings.MAX_CREDIT_AMOUNT))
-        self.fields["refill_amount"].help_text = f"Credits added each time, at most {settings.MAX_CREDIT_AMOUNT:,}."
+        # A view-only admin gets the form without its fields (Django shows them read-only).
+        if interval := self.fields.get("refill_interval_value"):
+            interval.min_value = 1
+            interval.validators.append(MinValueValidator(1))
+        if amount := self.fields.get("refill_amount"):
+            amount.validators.append(MaxValueValidator(settings.MAX_CREDIT_AMOUNT))
+            amount.help_text = f"Credits added each time, at most {settings.MAX_CREDIT_AMOUNT:,}."
 
     def clean(self):
         cleaned = super().clean()
@@ -71,7 +74,7 @@ class RefillForm(forms.ModelForm):
         RefillChange.objects.bulk_create(
             RefillChange(
                 librechat_user_id=str(balance.user_id or ""),
-                email=(balance.user.email if balance.user else "") or "",
+                email=(balance.known_user.email if balance.known_user else "") or "",
                 actor=actor,
                 field_name=Balance._meta.get_field(name).db_column,
                 before_value=_as_text(self.initial.get(name)),

@@ -1,24 +1,38 @@
-"""The numbers on the admin index: how much credit is out there and who is running low."""
+"""The numbers on the admin index: how much credit is out there and who is running low.
+
+Every figure counts users by the balance document LibreChat uses (their earliest), as the
+balances list's filters and the top-up review do; documents are counted apart where they differ.
+"""
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.utils import timezone
 
 from librechat.credits import format_usd
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
+from librechat.queries import duplicate_balance_ids
 
 LOW_BALANCE_CREDITS = 1_000_000
+# Every figure reads every balance document: kept for a minute, with its age on the page.
+OVERVIEW_CACHE_SECONDS = 60
+OVERVIEW_CACHE_KEY = "balance-overview"
 
 
 @dataclass
 class BalanceOverview:
     total_users: int
     users_with_balance: int
+    balance_documents: int
     users_at_zero: int
     users_below_1m: int
     average_credits: float
     median_credits: float
     outstanding_credits: float
+    computed_at: datetime
 
     @property
     def users_without_balance(self) -> int:
@@ -28,16 +42,28 @@ class BalanceOverview:
     def outstanding_usd(self) -> str:
         return format_usd(self.outstanding_credits)
 
+    @property
+    def age_seconds(self) -> int:
+        return int((timezone.now() - self.computed_at).total_seconds())
+
 
 def balance_overview() -> BalanceOverview:
-    """Four queries whatever the install's size: a user count, one group, a user count and a median."""
+    """The overview, computed at most once a minute per cache."""
+    return cache.get_or_set(OVERVIEW_CACHE_KEY, compute_balance_overview, OVERVIEW_CACHE_SECONDS)
+
+
+def compute_balance_overview() -> BalanceOverview:
+    """One group and one median over the users' effective balance documents, and two collection counts."""
     database = librechat_db()
+    duplicates = duplicate_balance_ids()
     # Numbers only (Decimal128 included); NaN and Infinity would poison every sum.
-    numeric = {"tokenCredits": {"$type": "number", "$nin": [math.nan, math.inf, -math.inf]}}
+    effective = {"tokenCredits": {"$type": "number", "$nin": [math.nan, math.inf, -math.inf]}}
+    if duplicates:
+        effective["_id"] = {"$nin": duplicates}
     totals = next(
         database.balances.aggregate(
             [
-                {"$match": numeric},
+                {"$match": effective},
                 {
                     "$group": {
                         "_id": None,
@@ -51,20 +77,20 @@ def balance_overview() -> BalanceOverview:
         ),
         {"documents": 0, "credits": 0, "zero": 0, "low": 0},
     )
-    users_with_balance = next(
-        database.balances.aggregate([{"$group": {"_id": "$user"}}, {"$count": "users"}]), {"users": 0}
-    )["users"]
     median = 0.0
     if totals["documents"]:
-        middle = database.balances.find(numeric, {"tokenCredits": 1}).sort("tokenCredits", 1)
+        middle = database.balances.find(effective, {"tokenCredits": 1}).sort("tokenCredits", 1)
         median = credits_number(next(middle.skip(totals["documents"] // 2).limit(1))["tokenCredits"]) or 0.0
     outstanding_credits = credits_number(totals["credits"]) or 0.0
+    balance_documents = database.balances.estimated_document_count()
     return BalanceOverview(
-        total_users=database.users.count_documents({}),
-        users_with_balance=users_with_balance,
+        total_users=database.users.estimated_document_count(),
+        users_with_balance=balance_documents - len(duplicates),
+        balance_documents=balance_documents,
         users_at_zero=totals["zero"],
         users_below_1m=totals["low"],
         average_credits=outstanding_credits / totals["documents"] if totals["documents"] else 0.0,
         median_credits=median,
         outstanding_credits=outstanding_credits,
+        computed_at=timezone.now(),
     )

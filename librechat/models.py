@@ -72,9 +72,18 @@ class Balance(models.Model):
         ordering = ["-token_credits"]
 
     def __str__(self) -> str:
-        if self.user is None:
+        user = self.known_user
+        if user is None:
             return f"Balance of a deleted user ({self.user_id})"
-        return f"{self.user.name or self.user.username or 'Balance'} <{self.user.email}>"
+        return f"{user.name or user.username or 'Balance'} <{user.email}>"
+
+    @property
+    def known_user(self) -> LibreChatUser | None:
+        """The balance's user, or None: LibreChat deletes users and may leave their balance behind."""
+        try:
+            return self.user
+        except LibreChatUser.DoesNotExist:
+            return None
 
     @property
     def usd(self) -> str:

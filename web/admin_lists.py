@@ -1,6 +1,14 @@
-"""Pieces the admin's lists share: read-only pages and typed sidebar filters."""
+"""Pieces the admin's lists share: read-only pages, checked sidebar filters, bounded counts."""
 
-from django.contrib import admin
+from functools import cached_property
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Paginator
+
+# The largest id SQLite and PostgreSQL store: a larger number in a URL overflows the driver.
+LARGEST_DATABASE_ID = 2**63 - 1
 
 
 class ReadOnlyAdminMixin:
@@ -16,7 +24,42 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class TypedValueFilter(admin.SimpleListFilter):
+class CheckedFilter(admin.SimpleListFilter):
+    """A sidebar filter that refuses what it does not understand: a message, and no rows.
+
+    Showing every row for an unknown value would let "select all" reach everyone. A value given
+    twice (`?f=on&f=maybe`) is refused too, rather than silently using the last one. Subclasses
+    say what a value means in `filter()` and, when their values are not a fixed list of choices,
+    what is wrong with one in `problem_with()`.
+    """
+
+    def __init__(self, request, params, model, model_admin):
+        self.given_values = list(params.get(self.parameter_name, []))
+        super().__init__(request, params, model, model_admin)
+
+    def problem_with(self, value: str) -> str | None:
+        if value in {str(choice) for choice, _ in self.lookup_choices}:
+            return None
+        return f"{value!r} is not one of this filter's choices."
+
+    def filter(self, request, queryset, value: str):
+        raise NotImplementedError
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if len(set(self.given_values)) > 1:
+            problem = f"{len(self.given_values)} different values were given; choose one."
+        else:
+            problem = self.problem_with(value)
+        if problem:
+            messages.error(request, f"{str(self.title).capitalize()}: {problem} No rows are shown.")
+            return queryset.none()
+        return self.filter(request, queryset, value)
+
+
+class TypedValueFilter(CheckedFilter):
     """A sidebar filter whose value is typed (a threshold, a date), not chosen from a list."""
 
     template = "admin/typed_value_filter.html"
@@ -29,7 +72,80 @@ class TypedValueFilter(admin.SimpleListFilter):
     def has_output(self):
         return True
 
+    def problem_with(self, value: str) -> str | None:
+        raise NotImplementedError
+
     def choices(self, changelist):
         # The form resubmits the other active filters and the search as hidden inputs.
         kept = [(key, value) for key, value in changelist.params.items() if key != self.parameter_name]
         yield {"query_parts": kept}
+
+
+def database_id_problem(text: str) -> str | None:
+    """What is wrong with `text` as one of our databases' integer ids; None when it is one."""
+    if not text.isdigit() or not text.isascii():
+        return f"{text!r} is not a number."
+    if not 0 < int(text) <= LARGEST_DATABASE_ID:
+        return f"{text} is out of range: there is no such row."
+    return None
+
+
+class OverflowSafeListMixin:
+    """For a ModelAdmin with a `date_hierarchy`."""
+
+    def get_changelist(self, request, **kwargs):
+        return OverflowSafeChangeList
+
+
+class OverflowSafeChangeList(ChangeList):
+    """Django turns `?created_at__year=` into a datetime and lets a huge year overflow (a 500) where a
+    bad one fails validation. Treated as Django treats a bad one: the address is refused, and why."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            messages.error(request, "A date in the address is out of range; it was ignored.")
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class ExactValueFilter(CheckedFilter):
+    """A field matched exactly, with its usual values as choices (never a DISTINCT over the
+    collection). Any other single value is allowed: it matches exactly, so at worst nothing."""
+
+    field_path = ""
+    known_values: list[str] = []
+    max_length = 200
+
+    def lookups(self, request, model_admin):
+        return [(value, value) for value in self.known_values]
+
+    def problem_with(self, value: str) -> str | None:
+        return None if len(value) <= self.max_length else "the value is too long."
+
+    def filter(self, request, queryset, value: str):
+        return queryset.filter(**{self.field_path: value})
+
+
+class BoundedCountPaginator(Paginator):
+    """Counts no further than `count_limit` rows, so that a page over millions of rows does not read
+    them all to number its pages; past the limit the list says "more than N".
+
+    An unfiltered list may take its total from the database's own statistics: `estimated_total()`.
+    """
+
+    count_limit = 10_000
+    count_is_capped = False
+
+    def estimated_total(self) -> int | None:
+        return None
+
+    @cached_property
+    def count(self) -> int:
+        if not self.object_list.query.has_filters():
+            total = self.estimated_total()
+            if total is not None:
+                return total
+        counted = self.object_list[: self.count_limit + 1].count()
+        self.count_is_capped = counted > self.count_limit
+        return min(counted, self.count_limit)

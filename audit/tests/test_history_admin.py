@@ -78,8 +78,33 @@ def test_a_bad_date_or_batch_shows_a_message_and_no_rows(viewer_client, changes)
     for params in ({"created_from": "yesterday"}, {"created_to": "2026-02-30"}, {"batch__id__exact": "x"}):
         response = viewer_client.get(HISTORY, params, follow=True)
         assert response.status_code == 200, params
-        assert "no rows are shown" in response.content.decode(), params
+        assert "No rows are shown" in response.content.decode(), params
         assert BalanceChange.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"batch__id__exact": "99999999999999999999"},
+        {"batch__id__exact": "0"},
+        {"source": "nowhere"},
+        {"source": ["cli", "import"]},
+        {"actor": ["ops", "carol"]},
+        {"created_from": ["2020-01-01", "2999-01-01"]},
+    ],
+)
+def test_an_unknown_or_out_of_range_filter_value_matches_no_rows(viewer_client, changes, params):
+    response = viewer_client.get(HISTORY, params)
+    assert listed(response) == []
+    assert "No rows are shown" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", [HISTORY, "/admin/audit/changebatch/", "/admin/audit/refillchange/"])
+def test_an_out_of_range_date_in_the_address_is_refused_not_an_error(viewer_client, changes, url):
+    field = "changed_at" if "refill" in url else "created_at"
+    response = viewer_client.get(url, {f"{field}__year": "99999999999999999999"}, follow=True)
+    assert response.status_code == 200
+    assert "out of range" in response.content.decode()
 
 
 def test_the_source_filter_offers_only_sources_that_have_rows(viewer_client, changes):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 def through_admin_action(client, mongo, people):
     selected = [str(user_id) for user_id in people.values()]
     url = "/admin/balances/librechatuser/"
-    response = review_and_apply(client, url, "top_up", selected, preset="1000000", reason="r")
+    response = review_and_apply(client, url, "top_up", selected, amount_preset="1000000", reason="r")
     assert response.status_code == 302
 
 

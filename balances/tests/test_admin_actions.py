@@ -208,13 +208,13 @@ def test_the_review_names_the_first_users_with_before_and_after(operator_client,
 def test_a_posted_batch_id_of_the_tools_own_families_is_refused(operator_client, mongo, alice):
     selected = [balance_id(mongo, alice)]
     promo = ChangeBatch.objects.get(
-        batch_id=review_and_apply(operator_client, BALANCES, "top_up", selected, preset="1000000").wsgi_request.POST[
-            "batch_id"
-        ]
+        batch_id=review_and_apply(
+            operator_client, BALANCES, "top_up", selected, amount_preset="1000000"
+        ).wsgi_request.POST["batch_id"]
     )
     for batch_id in (f"reverse-{promo.pk}", "request-7", "API-x", "csv-abc", "policy-1", "reconcile-1"):
         page = post_action(
-            operator_client, BALANCES, "top_up", selected, step="choose", batch_id=batch_id, preset="1000000"
+            operator_client, BALANCES, "top_up", selected, step="choose", batch_id=batch_id, amount_preset="1000000"
         )
         assert page.status_code == 200 and page.context["step"] == "choose"
         assert "are named by the tool itself" in page.content.decode()
@@ -222,3 +222,35 @@ def test_a_posted_batch_id_of_the_tools_own_families_is_refused(operator_client,
     assert credits_of(alice) == 2_000_000
     reverse_batch(promo, actor="operator", reason="sent by mistake")
     assert credits_of(alice) == 1_000_000, "its reversal was not pre-claimed"
+
+
+def test_a_top_up_from_a_users_page_returns_there_showing_the_new_balance(operator_client, mongo, alice):
+    page_url = f"{USERS}{alice}/change/"
+    assert 'name="next" value="' + page_url in operator_client.get(page_url).content.decode()
+    first = post_action(operator_client, USERS, "top_up", [alice], next=page_url)
+    fields = {"batch_id": first.context["form"]["batch_id"].value(), "amount_preset": "5000000", "next": page_url}
+    page = post_action(operator_client, USERS, "top_up", [alice], step="choose", **fields)
+    fields["review_token"] = page.context["review_token"]
+    done = post_action(operator_client, USERS, "top_up", [alice], step="apply", follow=True, **fields)
+    assert done.redirect_chain[-1][0] == page_url
+    assert credits_of(alice) == 6_000_000
+    assert "6,000,000 credits" in done.content.decode()
+
+
+def test_a_foreign_return_address_is_ignored(operator_client, mongo, alice):
+    _, fields = review(operator_client, USERS, "top_up", [alice], amount_preset="5000000", next="https://evil.example/")
+    done = post_action(operator_client, USERS, "top_up", [alice], step="apply", **fields)
+    assert done.status_code == 302 and done["Location"] == USERS
+    assert credits_of(alice) == 6_000_000
+
+
+def test_the_amount_step_names_the_users_and_their_balances(operator_client, mongo, alice, bob):
+    others = [create_user(f"user{n}@example.com", n * 1_000_000) for n in range(1, 6)]
+    nobal = create_user("nobalance@example.com")
+    content = post_action(operator_client, USERS, "top_up", [alice]).content.decode()
+    assert "alice@example.com: 1,000,000 credits now" in content
+    content = post_action(operator_client, USERS, "set_balance", [alice, bob, nobal, *others]).content.decode()
+    assert "8 selected rows" in content
+    assert "alice@example.com: 1,000,000 credits now" in content and "bob@example.com: 0 credits now" in content
+    assert "nobalance@example.com: no balance document" in content
+    assert "and 3 more" in content

@@ -67,10 +67,10 @@ def test_filters(admin_client, people, params, expected):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"credits_below": "lots"}, "Credits below: Amount must be a whole number"),
-        ({"credits_below": "1.5"}, "Credits below: Amount must be a whole number"),
-        ({"credits_below": "²"}, "Credits below: Amount must be a whole number"),
-        ({"credits_below": "100000000000000000000"}, "Credits below: Amount must be at most"),
+        ({"credits_below": "lots"}, "Credits below (custom): Amount must be a whole number"),
+        ({"credits_below": "1.5"}, "Credits below (custom): Amount must be a whole number"),
+        ({"credits_below": "²"}, "Credits below (custom): Amount must be a whole number"),
+        ({"credits_below": "100000000000000000000"}, "Credits below (custom): Amount must be at most"),
         ({"credits": "below_²"}, "Credits: Amount must be a whole number"),
         ({"credits": "below_1e6"}, "Credits: Amount must be a whole number"),
         ({"credits": "sideways"}, "is not one of this filter"),
@@ -250,3 +250,43 @@ def test_the_balance_page_is_titled_with_the_users_name_and_email(admin_client, 
     balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
     content = admin_client.get(f"{BALANCES}{balance_id}/change/").content.decode()
     assert "Dave Porter &lt;daveporter@example.com&gt;" in content
+
+
+def test_the_index_lists_and_review_count_users_by_their_effective_balance(
+    admin_client, people, mongo, settings, monkeypatch
+):
+    from balances.admin import BalanceAdmin
+
+    # Dave's later duplicate holds 5,000 credits; LibreChat uses his earliest (4,500,000).
+    mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 5_000})
+    index = admin_client.get("/admin/")
+    overview = index.context["overview"]
+    below_1m = admin_client.get(BALANCES, {"credits": "below_1000000"}).context["cl"]
+    assert overview.users_below_1m == below_1m.result_count == 1
+    assert (overview.users_with_balance, overview.balance_documents) == (4, 5)
+    assert "5 balance documents" in index.content.decode()
+    assert overview.outstanding_credits == 36_000_000
+    monkeypatch.setattr(BalanceAdmin, "list_per_page", 2)
+    listing = admin_client.get(BALANCES)
+    assert listing.context["cl"].result_count == 5
+    assert "Select all 5 balances (4 users)" in listing.content.decode()
+    assert "5 balances (4 users)" in listing.content.decode().split('class="paginator"')[1]
+    settings.BULK_CONFIRM_THRESHOLD = 2
+    data = {"action": "top_up", "select_across": "1", "index": 0, "_selected_action": [str(people["dave"])]}
+    chosen = {**data, "step": "choose", "batch_id": "b", "amount_preset": "1000000"}
+    review = admin_client.post(BALANCES, chosen)
+    assert "The 5 selected balance documents belong to 4 users" in review.content.decode()
+    applied = {**chosen, "step": "apply", "review_token": review.context["review_token"], "confirm_count": "4"}
+    assert admin_client.post(BALANCES, applied).status_code == 302
+    assert mongo.transactions.count_documents({"context": "admin"}) == 4
+
+
+def test_the_index_overview_is_kept_a_minute_and_says_how_old_it_is(admin_client, people, mongo):
+    first = admin_client.get("/admin/")
+    assert "s ago" in first.content.decode()
+    create_user("new@example.com", 0)
+    assert admin_client.get("/admin/").context["overview"].total_users == 5
+    from django.core.cache import cache
+
+    cache.clear()
+    assert admin_client.get("/admin/").context["overview"].total_users == 6

@@ -287,7 +287,7 @@ def test_one_reviewed_apply_posted_many_times_to_two_gunicorn_workers_applies_on
     statuses = []
     with gunicorn(env) as base_url:
         session = AdminSession(base_url, "root", "a long test password")
-        for action, chosen in (("top_up", {"preset": "5000000"}), ("set_balance", {"amount": "2000000"})):
+        for action, chosen in (("top_up", {"amount_preset": "5000000"}), ("set_balance", {"amount": "2000000"})):
             selection = {"action": action, "index": "0", "_selected_action": balance_ids}
             status, choose_page = session.request("/admin/balances/balance/", selection)
             assert status == 200

@@ -166,7 +166,14 @@ def test_deciding_a_request_by_link_closes_its_duplicates_so_the_queue_credits_o
     url = links.link_url(mailed, links.APPROVE, "ann@example.com", 5_000_000).removeprefix("http://testserver")
     assert client.post(url).status_code == 200
 
-    act(operator_client, "approve", [mailed, *duplicates], step="decide", preset="5000000", approve_duplicates="on")
+    act(
+        operator_client,
+        "approve",
+        [mailed, *duplicates],
+        step="decide",
+        amount_preset="5000000",
+        approve_duplicates="on",
+    )
 
     assert credits_of(alice) == 5_020_000 and len(credit_transactions(alice)) == 1
     for duplicate in duplicates:
@@ -178,12 +185,12 @@ def test_deciding_a_request_by_link_closes_its_duplicates_so_the_queue_credits_o
 
 def test_approving_a_duplicate_needs_an_explicit_override(operator_client, alice):
     mailed, duplicate = pending_request(user_id=alice), pending_request(user_id=alice)
-    response = act(operator_client, "approve", [duplicate], step="decide", preset="5000000")
+    response = act(operator_client, "approve", [duplicate], step="decide", amount_preset="5000000")
     assert "a duplicate" in " ".join(str(m) for m in response.wsgi_request._messages)
     duplicate.refresh_from_db()
     assert duplicate.status == "pending" and credits_of(alice) == 20_000
 
-    act(operator_client, "approve", [duplicate], step="decide", preset="5000000", approve_duplicates="on")
+    act(operator_client, "approve", [duplicate], step="decide", amount_preset="5000000", approve_duplicates="on")
     duplicate.refresh_from_db()
     assert duplicate.status == "approved" and credits_of(alice) == 5_020_000
     mailed.refresh_from_db()
