@@ -1,10 +1,9 @@
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
+from balances.bulk import credit_rows_from_csv, targets_below, targets_from_emails_file, targets_with_role
 from balances.cli import (
     LibreChatCommand,
     bad_input,
@@ -14,6 +13,7 @@ from balances.cli import (
     progress_printer,
     report_batch,
 )
+from balances.credit_rows import credit_batch_id
 from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
@@ -27,7 +27,8 @@ class Command(LibreChatCommand):
         "--emails-file or --csv (email,amount[,reason]; amounts per row, --mode add|set), and the change "
         "with --add, --set or --top-up-to. Shows the plan and asks before applying unless --yes. "
         "Re-running with the same --batch-id applies only what is missing; a --csv file's batch id comes from "
-        "its content and mode, so the same file resumes and a corrected file is a new batch. "
+        "its rows and mode (as read: case, spaces and thousands separators do not count), so the same "
+        "top-up resumes and a corrected file is a new batch. "
         "Exit codes: 0 done, 1 bad input or nothing matched (nothing applied), 2 partly applied."
     )
 
@@ -68,8 +69,8 @@ class Command(LibreChatCommand):
             return
         if not options["yes"] and not confirm_on_terminal("Apply?"):
             raise bad_input("Not applied.")
-        fingerprint = csv_fingerprint(options["csv"], kind) if options["csv"] else ""
-        batch_id = options["batch_id"] or (f"csv-{fingerprint[:40]}" if fingerprint else None)
+        csv_batch_id, fingerprint = credit_batch_id(select_targets(), kind) if options["csv"] else (None, "")
+        batch_id = options["batch_id"] or csv_batch_id
         try:
             batch = open_batch(
                 kind=kind,
@@ -118,7 +119,8 @@ class Command(LibreChatCommand):
             elif options["emails_file"]:
                 targets, errors = targets_from_emails_file(options["emails_file"])
             else:
-                targets, errors = targets_from_csv(options["csv"], kind)
+                rows, errors = credit_rows_from_csv(options["csv"], kind)
+                targets = [row.target() for row in rows]
         except (OSError, UnicodeDecodeError) as exc:
             raise bad_input(f"Cannot read the file: {exc}") from exc
         if errors:
@@ -126,12 +128,3 @@ class Command(LibreChatCommand):
                 self.stderr.write(error)
             raise bad_input(f"{len(errors)} problems in the input; nothing was applied.")
         return lambda: targets
-
-
-def csv_fingerprint(path: Path, kind: str) -> str:
-    """The file's content and mode: the same file resumes its batch, a corrected one starts another."""
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise bad_input(f"Cannot read the file: {exc}") from exc
-    return hashlib.sha256(content + f"\nmode={kind}".encode()).hexdigest()
