@@ -83,7 +83,7 @@ def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], 
     """(targets, unknown emails, ambiguous emails); emails match case-insensitively as LibreChat stores them."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
     found: dict[str, list[ObjectId]] = {}
-    for chunk in chunks(sorted(wanted), 1000):
+    for chunk in chunks(sorted(wanted), settings.LEDGER_BATCH_SIZE):
         for user_id, email in LibreChatUser.objects.filter(email__in=chunk).values_list("id", "email"):
             found.setdefault(email, []).append(user_id)
     # LibreChat stores emails lowercase (an indexed exact match above); older installs hold some
