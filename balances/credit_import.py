@@ -36,10 +36,7 @@ def preview_import(upload: ImportFile) -> None:
     try:
         _preview(upload)
     except (PyMongoError, DatabaseError) as exc:
-        failure = connection_failure_behind(exc)
-        if not isinstance(exc, PyMongoError) and failure is None:
-            raise
-        message = describe_mongo_error(failure) if failure else f"MongoDB refused the query: {exc}"
+        message = _mongo_failure(exc)
         _set(upload, status=ImportFile.Status.INVALID, preview={"errors": [message], "error_count": 1})
 
 
@@ -83,8 +80,15 @@ def apply_import(upload: ImportFile) -> ChangeBatch:
     """Open the file's batch with a pending change per row, and keep its rows; the caller runs the batch.
 
     Raises LedgerError when the file now reads differently from its preview (a user renamed or
-    deleted since) or the batch id belongs to another operation.
+    deleted since), the batch id belongs to another operation, or MongoDB is unreachable.
     """
+    try:
+        return _apply(upload)
+    except (PyMongoError, DatabaseError) as exc:
+        raise LedgerError(_mongo_failure(exc)) from exc
+
+
+def _apply(upload: ImportFile) -> ChangeBatch:
     rows, errors = read_credit_rows(io.StringIO(upload.text), upload.mode)
     batch_id, fingerprint = credit_batch_id(rows, upload.mode)
     if errors or batch_id != upload.batch_id:
@@ -107,8 +111,17 @@ def apply_import(upload: ImportFile) -> ChangeBatch:
                     ImportRow(batch_id=batch_id, email=row.email, amount_credits=row.amount_credits, reason=row.reason)
                     for row in chunk
                 )
-        _set(upload, status=ImportFile.Status.APPLIED)
+        # The rows are kept above; the file itself is not needed any more.
+        _set(upload, status=ImportFile.Status.APPLIED, text="")
     return batch
+
+
+def _mongo_failure(exc: Exception) -> str:
+    """The message for a MongoDB failure; anything else (our own database) is raised again."""
+    failure = connection_failure_behind(exc)
+    if not isinstance(exc, PyMongoError) and failure is None:
+        raise exc
+    return describe_mongo_error(failure) if failure else f"MongoDB refused the query: {exc}"
 
 
 def _preview_row(row: CreditRow, stored: object, applied: tuple | None, mode: str, totals: Counter) -> dict:

@@ -235,3 +235,14 @@ def test_csv_imports_are_listed_under_balances_on_the_index(operator_client, peo
         for app in operator_client.get("/admin/").context["app_list"]
     }
     assert "ImportRow" in apps["balances"] and "ImportRow" not in apps.get("audit", [])
+
+
+@override_settings(BACKGROUND_BATCH_MIN_USERS=1)
+def test_mongo_gone_while_the_worker_reads_the_file_is_a_message_not_a_stuck_page(operator_client, people, request):
+    waiting = upload(operator_client, "email,amount\nalice@example.com,5\n")
+    request.getfixturevalue("unreachable_mongo")
+    call_command("ledger_worker", batch=True, verbosity=0)
+    page = operator_client.get(waiting.request["PATH_INFO"])
+    content = text_of(page)
+    assert page.status_code == 200 and "Cannot reach LibreChat&#x27;s MongoDB" in content
+    assert "http-equiv" not in content and ImportFile.objects.get().status == "invalid"
