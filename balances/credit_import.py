@@ -16,7 +16,7 @@ from django.utils import timezone
 from pymongo.errors import PyMongoError
 
 from balances.credit_rows import BATCH_ID_PREFIX, CreditRow, credit_batch_id, read_credit_rows
-from ledger.changes import Kind, LedgerError, Status, open_batch
+from ledger.changes import Kind, LedgerError, Status, Target, open_batch
 from ledger.models import BalanceChange, ChangeBatch, ImportFile, ImportRow
 from ledger.plans import chunks
 from librechat.credits import format_credits
@@ -48,12 +48,10 @@ def _preview(upload: ImportFile) -> None:
         return
     batch_id, _ = credit_batch_id(rows, upload.mode)
     applied = _applied_changes(batch_id)
-    since = timezone.now() - timedelta(days=RECENT_IMPORT_DAYS)
     totals = Counter()
-    shown, same_elsewhere = [], Counter()
+    shown = []
     for chunk in chunks(rows, settings.LEDGER_BATCH_SIZE):
         balances = earliest_balances(row.user_id for row in chunk)
-        same_elsewhere.update(_same_changes_elsewhere(chunk, upload.mode, batch_id, since))
         for row in chunk:
             stored = balances[row.user_id].get("tokenCredits", 0) if row.user_id in balances else None
             shown_row = _preview_row(row, stored, applied.get(str(row.user_id)), upload.mode, totals)
@@ -70,7 +68,7 @@ def _preview(upload: ImportFile) -> None:
         "applied_first": _when(min(applied_times)) if applied_times else "",
         "applied_last": _when(max(applied_times)) if applied_times else "",
         "unreadable_count": totals["unreadable"],
-        "same_elsewhere": _describe_batches(same_elsewhere),
+        "same_elsewhere": recent_imports_alike(rows, upload.mode, batch_id),
         "recent_days": RECENT_IMPORT_DAYS,
     }
     _set(upload, status=ImportFile.Status.READY, preview=preview, batch_id=batch_id)
@@ -156,7 +154,25 @@ def _applied_changes(batch_id: str) -> dict[str, tuple[float | None, datetime]]:
     return {user_id: (delta, updated_at) for user_id, delta, updated_at in rows}
 
 
-def _same_changes_elsewhere(chunk: list[CreditRow], mode: str, batch_id: str, since: datetime) -> Counter:
+def recent_imports_alike(rows: list[CreditRow | Target], mode: str, batch_id: str) -> list[dict]:
+    """Other file imports of the last RECENT_IMPORT_DAYS that gave these users the same amounts:
+    [{pk, batch_id, when, actor, rows}], most rows first (a file saved again with another reason)."""
+    since = timezone.now() - timedelta(days=RECENT_IMPORT_DAYS)
+    rows_by_batch = Counter()
+    for chunk in chunks(rows, settings.LEDGER_BATCH_SIZE):
+        rows_by_batch.update(_same_changes_elsewhere(chunk, mode, batch_id, since))
+    return _describe_batches(rows_by_batch)
+
+
+def describe_import_alike(other: dict) -> str:
+    """One line about an import alike, for the command line."""
+    return (
+        f"Warning: {other['rows']} of these rows gave the same users the same amounts in the last "
+        f"{RECENT_IMPORT_DAYS} days, in batch {other['batch_id']} on {other['when']} by {other['actor']}."
+    )
+
+
+def _same_changes_elsewhere(chunk: list, mode: str, batch_id: str, since: datetime) -> Counter:
     """{batch pk: rows of the chunk that batch already gave, same user and amount}, for recent file imports."""
     wanted = {(str(row.user_id), row.amount_credits) for row in chunk}
     from_files = Q(batch__source=ChangeBatch.Source.IMPORT) | Q(batch__batch_id__startswith=BATCH_ID_PREFIX)

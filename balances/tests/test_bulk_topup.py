@@ -189,6 +189,20 @@ def test_the_same_top_up_saved_with_other_spelling_resumes_its_batch(people, tmp
     assert credits_of(people["alice"]) == 501_000 and len(credit_transactions(people["alice"])) == 1
 
 
+def test_the_plan_warns_of_a_recent_import_giving_the_same_amounts(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount,reason\nalice@example.com,1000,November\n")
+    bulk("--csv", str(rows), "--yes")
+    earlier = ChangeBatch.objects.get()
+    rows.write_text("email,amount,reason\nalice@example.com,1000,November bonus\n")
+    output = bulk("--csv", str(rows), "--dry-run")
+    assert (
+        f"Warning: 1 of these rows gave the same users the same amounts in the last 7 days, in batch {earlier.batch_id}"
+        in output
+    )
+    assert credits_of(people["alice"]) == 501_000
+
+
 def test_a_batch_id_with_a_different_file_is_refused(people, tmp_path):
     rows = tmp_path / "topups.csv"
     rows.write_text("email,amount\nalice@example.com,100\n")

@@ -13,6 +13,7 @@ from balances.cli import (
     progress_printer,
     report_batch,
 )
+from balances.credit_import import describe_import_alike, recent_imports_alike
 from balances.credit_rows import credit_batch_id
 from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta, run_batch
 from ledger.models import ChangeBatch
@@ -64,13 +65,16 @@ class Command(LibreChatCommand):
             f"Plan: {ChangeBatch.Kind(kind).label} for {user_count} users, total change "
             f"{format_credits_and_usd(delta, ' credits')}."
         )
+        csv_batch_id, fingerprint = credit_batch_id(select_targets(), kind) if options["csv"] else (None, "")
+        batch_id = options["batch_id"] or csv_batch_id
+        if options["csv"]:
+            for other in recent_imports_alike(select_targets(), kind, batch_id):
+                self.stdout.write(describe_import_alike(other))
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was changed.")
             return
         if not options["yes"] and not confirm_on_terminal("Apply?"):
             raise bad_input("Not applied.")
-        csv_batch_id, fingerprint = credit_batch_id(select_targets(), kind) if options["csv"] else (None, "")
-        batch_id = options["batch_id"] or csv_batch_id
         try:
             batch = open_batch(
                 kind=kind,
