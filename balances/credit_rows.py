@@ -3,14 +3,16 @@
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
 from bson import ObjectId
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from ledger.changes import Target, clean_amount, targets_for_emails
+from ledger.plans import chunks
 
 COLUMNS_READ = ("email", "amount", "reason")
 # The ledger keeps the `csv-` family of batch ids for files (another source cannot take one by chance).
@@ -56,10 +58,13 @@ def known_user_ids(emails: Iterable[str]) -> dict[str, ObjectId]:
     return {target.email: target.user_id for target in targets}
 
 
-def read_credit_rows(stream: TextIO, mode: str) -> tuple[list[CreditRow], list[str]]:
+def read_credit_rows(
+    stream: TextIO, mode: str, progress: Callable[[int], None] | None = None
+) -> tuple[list[CreditRow], list[str]]:
     """(rows, errors as `line N: ...`); any error means the file must not be applied.
 
-    Users are looked up a chunk of emails at a time, so 100,000 rows cost a few hundred queries.
+    Users are looked up a chunk of emails at a time (`progress` gets the last line checked after
+    each), so 100,000 rows cost a few hundred queries.
     """
     # Spaces after a comma are a spreadsheet's spelling, not part of a (quoted) cell.
     reader = csv.reader(stream, skipinitialspace=True)
@@ -68,19 +73,27 @@ def read_credit_rows(stream: TextIO, mode: str) -> tuple[list[CreditRow], list[s
         if not {"email", "amount"} <= set(header):
             return [], ["The file needs a header with the columns email and amount (reason is optional)."]
         wanted = {name: header.index(name) for name in COLUMNS_READ if name in header}
-        cells = [[_cell(record, wanted.get(name)) for name in COLUMNS_READ] for record in reader if any(record)]
+        # The file's own line numbers (blank lines skipped, a quoted cell may span lines).
+        records = [
+            (reader.line_num, [_cell(record, wanted.get(name)) for name in COLUMNS_READ])
+            for record in reader
+            if any(record)
+        ]
     except csv.Error as exc:  # a field over the csv module's size limit, a stray carriage return
         return [], [f"The file is not valid CSV (line {reader.line_num}): {exc}"]
-    if not cells:
+    if not records:
         return [], ["The file has no rows."]
-    user_ids = known_user_ids(email for email, _, _ in cells)
     seen: set[str] = set()
     rows, errors = [], []
-    for line, (raw_email, raw_amount, reason) in enumerate(cells, start=2):
-        email, amount, row_errors = check_credit_row(raw_email, raw_amount, mode, user_ids, seen)
-        errors += [f"line {line}: {message}" for message in row_errors.values()]
-        if not row_errors:
-            rows.append(CreditRow(line, user_ids[email], email, amount, reason))
+    for chunk in chunks(records, settings.LEDGER_BATCH_SIZE):
+        user_ids = known_user_ids(email for _, (email, _, _) in chunk)
+        for line, (raw_email, raw_amount, reason) in chunk:
+            email, amount, row_errors = check_credit_row(raw_email, raw_amount, mode, user_ids, seen)
+            errors += [f"line {line}: {message}" for message in row_errors.values()]
+            if not row_errors:
+                rows.append(CreditRow(line, user_ids[email], email, amount, reason))
+        if progress:
+            progress(chunk[-1][0])
     return rows, errors
 
 

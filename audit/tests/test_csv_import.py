@@ -102,6 +102,11 @@ def test_bad_rows_are_listed_with_their_line_and_nothing_can_be_confirmed(operat
     assert not ChangeBatch.objects.exists() and not ImportRow.objects.exists()
 
 
+def test_errors_name_the_files_own_lines_past_blank_lines(operator_client, people):
+    content = text_of(upload(operator_client, "email,amount\n\nalice@example.com,5\n,,\nghost@example.com,5\n"))
+    assert "line 5: No single LibreChat user has the email" in content
+
+
 @pytest.mark.parametrize("text", ["", "name,value\nx,1\n", "email\nalice@example.com\n", "email,amount\n"])
 def test_empty_or_wrong_files_say_what_is_wrong(operator_client, people, text):
     response = upload(operator_client, text)
