@@ -119,11 +119,8 @@ class BalanceChange(models.Model):
 
 
 class ImportRow(models.Model):
-    """One row of an uploaded CSV, kept as the record of what the file asked for.
-
-    Imports land here first because SQLite gives django-import-export a real transaction for
-    its dry-run preview; the ledger applies confirmed rows to MongoDB as one batch.
-    """
+    """One row of a confirmed CSV file, kept as the record of what the file asked for (the batch
+    holds what was done)."""
 
     batch_id = models.CharField(max_length=64, db_index=True)
     email = models.CharField(max_length=320)
