@@ -207,10 +207,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# django-import-export: exporting needs the model's view permission, importing CSV top-ups
-# needs audit.add_importrow (the operator group has it).
+# django-import-export (exports only): exporting needs the model's view permission. CSV top-ups
+# have their own import pages (audit.admin_import), which need audit.add_importrow.
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 
 # Usage analytics (analytics/): hourly rollups of LibreChat's transactions in the default database.

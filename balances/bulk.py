@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from balances.credit_rows import read_credit_csv
+from balances.credit_rows import CreditRow, read_credit_rows
 from ledger.changes import Target, targets_for_emails, targets_for_user_ids
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
@@ -42,6 +42,7 @@ def targets_from_emails_file(path: Path) -> tuple[list[Target], list[str]]:
     return targets, errors
 
 
-def targets_from_csv(path: Path, mode: str) -> tuple[list[Target], list[str]]:
+def credit_rows_from_csv(path: Path, mode: str) -> tuple[list[CreditRow], list[str]]:
+    """(rows, errors) of a CSV file of `email,amount[,reason]`."""
     with path.open(newline="", encoding="utf-8-sig") as stream:
-        return read_credit_csv(stream, mode)
+        return read_credit_rows(stream, mode)

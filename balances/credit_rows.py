@@ -1,13 +1,36 @@
-"""Rows of `email,amount[,reason]` from a CSV file: one validation for the admin import and the CLI."""
+"""Rows of `email,amount[,reason]` from a CSV file: one reading, validation and batch id for the admin and the CLI."""
 
 import csv
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TextIO
 
 from bson import ObjectId
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from ledger.changes import Target, clean_amount, targets_for_emails
+from ledger.plans import chunks
+
+COLUMNS_READ = ("email", "amount", "reason")
+# The ledger keeps the `csv-` family of batch ids for files (another source cannot take one by chance).
+BATCH_ID_PREFIX = "csv-"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRow:
+    """One valid line of the file, normalised: what it asks for, whatever the spreadsheet's spelling."""
+
+    line: int
+    user_id: ObjectId
+    email: str
+    amount_credits: int
+    reason: str
+
+    def target(self) -> Target:
+        return Target(self.user_id, self.email, self.amount_credits, self.reason)
 
 
 def check_credit_row(
@@ -35,23 +58,61 @@ def known_user_ids(emails: Iterable[str]) -> dict[str, ObjectId]:
     return {target.email: target.user_id for target in targets}
 
 
-def read_credit_csv(stream: TextIO, mode: str) -> tuple[list[Target], list[str]]:
-    """(targets, errors as `line N: ...`); any error means the file must not be applied."""
-    reader = csv.DictReader(stream)
+def read_credit_rows(
+    stream: TextIO, mode: str, progress: Callable[[int], None] | None = None
+) -> tuple[list[CreditRow], list[str]]:
+    """(rows, errors as `line N: ...`); any error means the file must not be applied.
+
+    Users are looked up a chunk of emails at a time (`progress` gets the last line checked after
+    each), so 100,000 rows cost a few hundred queries.
+    """
+    # Spaces after a comma are a spreadsheet's spelling, not part of a (quoted) cell.
+    reader = csv.reader(stream, skipinitialspace=True)
     try:
-        if not reader.fieldnames or not {"email", "amount"} <= {name.strip() for name in reader.fieldnames}:
+        header = [name.strip().lower() for name in next(reader, [])]
+        if not {"email", "amount"} <= set(header):
             return [], ["The file needs a header with the columns email and amount (reason is optional)."]
-        rows = [{key.strip(): value for key, value in row.items() if key} for row in reader]
+        wanted = {name: header.index(name) for name in COLUMNS_READ if name in header}
+        # The file's own line numbers (blank lines skipped, a quoted cell may span lines).
+        records = [
+            (reader.line_num, [_cell(record, wanted.get(name)) for name in COLUMNS_READ])
+            for record in reader
+            if any(record)
+        ]
     except csv.Error as exc:  # a field over the csv module's size limit, a stray carriage return
         return [], [f"The file is not valid CSV (line {reader.line_num}): {exc}"]
-    if not rows:
+    if not records:
         return [], ["The file has no rows."]
-    user_ids = known_user_ids(row.get("email") for row in rows)
     seen: set[str] = set()
-    targets, errors = [], []
-    for line, row in enumerate(rows, start=2):
-        email, amount, row_errors = check_credit_row(row.get("email"), row.get("amount"), mode, user_ids, seen)
-        errors += [f"line {line}: {message}" for message in row_errors.values()]
-        if not row_errors:
-            targets.append(Target(user_ids[email], email, amount, (row.get("reason") or "").strip()))
-    return targets, errors
+    rows, errors = [], []
+    for chunk in chunks(records, settings.LEDGER_BATCH_SIZE):
+        user_ids = known_user_ids(email for _, (email, _, _) in chunk)
+        for line, (raw_email, raw_amount, reason) in chunk:
+            email, amount, row_errors = check_credit_row(raw_email, raw_amount, mode, user_ids, seen)
+            errors += [f"line {line}: {message}" for message in row_errors.values()]
+            if not row_errors:
+                rows.append(CreditRow(line, user_ids[email], email, amount, reason))
+        if progress:
+            progress(chunk[-1][0])
+    return rows, errors
+
+
+def _cell(record: list[str], index: int | None) -> str:
+    return record[index].strip() if index is not None and index < len(record) else ""
+
+
+def read_credit_csv(stream: TextIO, mode: str) -> tuple[list[Target], list[str]]:
+    """(targets, errors) of a file, for the command line."""
+    rows, errors = read_credit_rows(stream, mode)
+    return [row.target() for row in rows], errors
+
+
+def credit_batch_id(rows: Iterable[CreditRow | Target], mode: str) -> tuple[str, str]:
+    """(batch id, fingerprint) of a file's normalised rows and mode.
+
+    The same top-up saved again with other spelling (thousands separators, case, spaces, an empty
+    reason column, another row order) is the same batch and resumes; a changed row is another.
+    """
+    canonical = sorted((row.email, row.amount_credits, row.reason) for row in rows)
+    fingerprint = hashlib.sha256(json.dumps([mode, canonical]).encode()).hexdigest()
+    return f"{BATCH_ID_PREFIX}{fingerprint[:40]}", fingerprint

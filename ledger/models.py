@@ -119,11 +119,8 @@ class BalanceChange(models.Model):
 
 
 class ImportRow(models.Model):
-    """One row of an uploaded CSV, kept as the record of what the file asked for.
-
-    Imports land here first because SQLite gives django-import-export a real transaction for
-    its dry-run preview; the ledger applies confirmed rows to MongoDB as one batch.
-    """
+    """One row of a confirmed CSV file, kept as the record of what the file asked for (the batch
+    holds what was done)."""
 
     batch_id = models.CharField(max_length=64, db_index=True)
     email = models.CharField(max_length=320)
@@ -136,6 +133,45 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: {format_credits(self.amount_credits)}"
+
+
+class ImportFile(models.Model):
+    """One uploaded CSV of top-ups: read and previewed (in the worker when large), applied once confirmed.
+
+    The text is kept so the apply step reads exactly the rows that were previewed.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "waiting for the worker"
+        READING = "reading", "being read"
+        INVALID = "invalid", "cannot be applied"
+        READY = "ready", "ready to confirm"
+        APPLYING = "applying", "being applied"
+        APPLIED = "applied", "applied"
+
+    file_name = models.CharField(max_length=255)
+    text = models.TextField()
+    mode = models.CharField(max_length=20, choices=ChangeBatch.Kind.choices)
+    actor = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    lines_total = models.PositiveIntegerField(default=0)
+    lines_read = models.PositiveIntegerField(default=0)
+    # What the preview page shows: the first rows, the totals, the errors, earlier imports alike.
+    preview = models.JSONField(default=dict, blank=True)
+    # The batch the rows make (from the normalised rows); the apply step refuses a file that reads
+    # differently by then.
+    batch_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "ledger_importfile"
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.READING, self.Status.APPLYING)
 
 
 class RefillChange(models.Model):

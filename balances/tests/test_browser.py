@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from librechat.testing import create_user, credits_of, log_in_in_browser
@@ -94,7 +95,7 @@ def test_a_csv_import_previews_each_row_then_applies(page, live_server, mongo, t
     csv_file.write_text("email,amount,reason\ngrace@example.com,2000000,refund\nheidi@example.com,500000,\n")
     log_in_in_browser(page, live_server.url, "/admin/audit/importrow/import/", group="operator")
     page.set_input_files("input[name=import_file]", str(csv_file))
-    page.click("input[type=submit]")
+    page.click("input[value='Upload and preview']")
     expect(page.locator("p.plan")).to_contain_text("Mode: add credits")
     expect(page.locator("p.plan")).to_contain_text("2,500,000 credits ($2.50)")
     screenshot(page, "import-preview", 1400)
@@ -103,3 +104,22 @@ def test_a_csv_import_previews_each_row_then_applies(page, live_server, mongo, t
     page.click("input[name=confirm]")
     expect(page.locator("ul.messagelist")).to_be_visible()
     assert credits_of(grace) == 2_001_000
+
+
+def test_a_large_csv_imports_progress_page_shows_the_preview_once_the_worker_has_read_it(
+    page, live_server, mongo, tmp_path, settings
+):
+    settings.BACKGROUND_BATCH_MIN_USERS = 2
+    for name in ("ivan", "judy"):
+        create_user(f"{name}@example.com", 0)
+    csv_file = tmp_path / "topups.csv"
+    csv_file.write_text("email,amount\nivan@example.com,1000\njudy@example.com,2000\n")
+    log_in_in_browser(page, live_server.url, "/admin/audit/importrow/import/", group="operator")
+    page.set_input_files("input[name=import_file]", str(csv_file))
+    page.click("input[value='Upload and preview']")
+    expect(page.locator("#import-progress")).to_contain_text("Waiting for the worker")
+
+    call_command("ledger_worker", batch=True, verbosity=0)
+    # No click: the page reloads itself until the preview is there.
+    expect(page.locator("p.plan")).to_contain_text("Total change 3,000 credits ($0.00)")
+    expect(page.locator("table.import-preview tbody tr")).to_have_count(2)

@@ -178,6 +178,31 @@ def test_the_same_csv_file_resumes_and_a_corrected_file_is_a_new_batch(people, t
     assert ChangeBatch.objects.count() == 2
 
 
+def test_the_same_top_up_saved_with_other_spelling_resumes_its_batch(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount\nalice@example.com,1000\nbob@example.com,5\n")
+    first = bulk("--csv", str(rows), "--yes")
+    rows.write_text('Email, Amount ,reason\n bob@example.com ,5,\n ALICE@Example.com , "1,000" ,\n')
+    again = bulk("--csv", str(rows), "--yes")
+    assert first.split("Batch ")[1].split()[0] == again.split("Batch ")[1].split()[0]
+    assert "2 users already had this batch" in again
+    assert credits_of(people["alice"]) == 501_000 and len(credit_transactions(people["alice"])) == 1
+
+
+def test_the_plan_warns_of_a_recent_import_giving_the_same_amounts(people, tmp_path):
+    rows = tmp_path / "topups.csv"
+    rows.write_text("email,amount,reason\nalice@example.com,1000,November\n")
+    bulk("--csv", str(rows), "--yes")
+    earlier = ChangeBatch.objects.get()
+    rows.write_text("email,amount,reason\nalice@example.com,1000,November bonus\n")
+    output = bulk("--csv", str(rows), "--dry-run")
+    assert (
+        f"Warning: 1 of these rows gave the same users the same amounts in the last 7 days, in batch {earlier.batch_id}"
+        in output
+    )
+    assert credits_of(people["alice"]) == 501_000
+
+
 def test_a_batch_id_with_a_different_file_is_refused(people, tmp_path):
     rows = tmp_path / "topups.csv"
     rows.write_text("email,amount\nalice@example.com,100\n")

@@ -48,9 +48,7 @@ def test_a_set_batch_stops_after_a_few_errors_instead_of_one_timeout_per_user(un
 
 def test_the_import_preview_says_mongo_is_unreachable_without_a_traceback(operator_client, unreachable_mongo):
     csv_file = SimpleUploadedFile("topups.csv", b"email,amount\nalice@example.com,5\n", content_type="text/csv")
-    response = operator_client.post(
-        "/admin/audit/importrow/import/", {"import_file": csv_file, "format": "0", "resource": "0", "mode": "add"}
-    )
+    response = operator_client.post("/admin/audit/importrow/import/", {"import_file": csv_file, "mode": "add"})
     assert response.status_code == 503
     content = response.content.decode()
     assert "Cannot reach LibreChat&#x27;s MongoDB" in content and "Traceback" not in content

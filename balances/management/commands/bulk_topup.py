@@ -1,10 +1,9 @@
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from balances.bulk import targets_below, targets_from_csv, targets_from_emails_file, targets_with_role
+from balances.bulk import credit_rows_from_csv, targets_below, targets_from_emails_file, targets_with_role
 from balances.cli import (
     LibreChatCommand,
     add_wait_argument,
@@ -17,6 +16,8 @@ from balances.cli import (
     report_batch,
     run_batch_waiting,
 )
+from balances.credit_import import describe_import_alike, recent_imports_alike
+from balances.credit_rows import credit_batch_id
 from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta
 from ledger.models import ChangeBatch
@@ -31,7 +32,8 @@ class Command(LibreChatCommand):
         "--emails-file or --csv (email,amount[,reason]; amounts per row, --mode add|set), and the change "
         "with --add, --set or --top-up-to. Shows the plan and asks before applying unless --yes. "
         "Re-running with the same --batch-id applies only what is missing; a --csv file's batch id comes from "
-        "its content and mode, so the same file resumes and a corrected file is a new batch. "
+        "its rows and mode (as read: case, spaces and thousands separators do not count), so the same "
+        "top-up resumes and a corrected file is a new batch. "
         "Exit codes: 0 done, 1 bad input or nothing matched (nothing applied), 2 partly applied."
     )
 
@@ -69,13 +71,16 @@ class Command(LibreChatCommand):
             f"Plan: {ChangeBatch.Kind(kind).label} for {user_count} users, total change "
             f"{format_credits_and_usd(delta, ' credits')}."
         )
+        csv_batch_id, fingerprint = credit_batch_id(select_targets(), kind) if options["csv"] else (None, "")
+        batch_id = options["batch_id"] or csv_batch_id
+        if options["csv"]:
+            for other in recent_imports_alike(select_targets(), kind, batch_id):
+                self.stdout.write(describe_import_alike(other))
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was changed.")
             return
         if not options["yes"] and not confirm_on_terminal("Apply?"):
             raise bad_input("Not applied.")
-        fingerprint = csv_fingerprint(options["csv"], kind) if options["csv"] else ""
-        batch_id = options["batch_id"] or (f"{batch_ids.CSV}{fingerprint[:40]}" if fingerprint else None)
         try:
             batch = open_batch(
                 kind=kind,
@@ -129,7 +134,8 @@ class Command(LibreChatCommand):
             elif options["emails_file"]:
                 targets, errors = targets_from_emails_file(options["emails_file"])
             else:
-                targets, errors = targets_from_csv(options["csv"], kind)
+                rows, errors = credit_rows_from_csv(options["csv"], kind)
+                targets = [row.target() for row in rows]
         except (OSError, UnicodeDecodeError) as exc:
             raise bad_input(f"Cannot read the file: {exc}") from exc
         if errors:
@@ -137,12 +143,3 @@ class Command(LibreChatCommand):
                 self.stderr.write(error)
             raise bad_input(f"{len(errors)} problems in the input; nothing was applied.")
         return lambda: targets
-
-
-def csv_fingerprint(path: Path, kind: str) -> str:
-    """The file's content and mode: the same file resumes its batch, a corrected one starts another."""
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise bad_input(f"Cannot read the file: {exc}") from exc
-    return hashlib.sha256(content + f"\nmode={kind}".encode()).hexdigest()
