@@ -30,6 +30,12 @@ def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
     return balances
 
 
+def tenant_ids(user_ids: Iterable[ObjectId]) -> dict[ObjectId, object]:
+    """{user id: tenantId} of the users that belong to a tenant (multi-tenant installs only)."""
+    users = librechat_db().users.find({"_id": {"$in": list(user_ids)}, "tenantId": {"$ne": None}}, {"tenantId": 1})
+    return {user["_id"]: user["tenantId"] for user in users}
+
+
 def duplicate_balance_ids() -> list[ObjectId]:
     """Ids of the balance documents LibreChat ignores: every one of a user's documents but the earliest.
 
