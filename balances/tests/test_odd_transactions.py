@@ -40,3 +40,19 @@ def test_list_balances_counts_invalid_transactions_and_skips_them(alice):
 def test_user_stats_counts_invalid_transactions_and_skips_them(alice):
     row = rows_of("user_stats")["alice@example.com"]
     assert (row["tokens"], row["cost_usd"], row["invalid_transactions"]) == ("2000", "0.00", "3")
+
+
+def test_every_page_reading_transactions_goes_on_through_odd_amounts(admin_client, alice, mongo):
+    mongo.transactions.insert_many(
+        [
+            {"user": alice, "tokenType": "credits", "context": "admin", "rawAmount": "x", "tokenValue": "lots"},
+            {"user": alice, "tokenType": "credits", "context": "admin", "rawAmount": math.nan, "tokenValue": math.nan},
+        ]
+    )
+    for url in (
+        "/admin/balances/transaction/",
+        f"/admin/balances/librechatuser/{alice}/change/",
+        "/admin/audit/balancechange/librechat-credits/",
+        "/admin/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
