@@ -31,7 +31,7 @@ from web.admin_lists import ReadOnlyAdminMixin
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (
     "LibreChat applies these lazily when a request finds the balance too low. If librechat.yaml "
-    "fully specifies auto-refill, LibreChat rewrites them from the YAML at the user's next login."
+    "fully specifies auto-refill, LibreChat rewrites them from the YAML at the user's next request."
 )
 
 
@@ -165,7 +165,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     def next_refill(self, balance):
         due = next_refill_at(_stored_document(balance))
         if due is None:
-            return "auto-refill is off"
+            return "none: auto-refill is off (or has no refill amount)"
         if due <= timezone.now():
             return "due now: at the user's next request that finds the balance too low"
         return f"{due:%Y-%m-%d %H:%M:%S} UTC, then at a request that finds the balance too low"
