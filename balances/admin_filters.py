@@ -1,18 +1,24 @@
 """Changelist filters for LibreChat balances, users and transactions."""
 
+import operator
+
 from bson import ObjectId
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
 from librechat.models import LibreChatUser, Transaction
-from librechat.queries import duplicate_balance_ids, user_ids_with_balance
+from librechat.queries import documents_with_live_holds, duplicate_balance_ids, user_ids_with_balance
+from librechat.reservations import spendable
 from web.admin_lists import CheckedFilter, ExactValueFilter, TypedValueFilter
 
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
 
 class CreditsFilter(CheckedFilter):
-    title = "credits"
+    """On available credits: what LibreChat admits requests against (credits less in-flight holds)."""
+
+    title = "available credits"
     parameter_name = "credits"
 
     def lookups(self, request, model_admin):
@@ -26,15 +32,15 @@ class CreditsFilter(CheckedFilter):
 
     def filter(self, request, queryset, value: str):
         if value == "zero":
-            return effective_only(queryset).filter(token_credits__lte=0)
+            return available_below(queryset, 0, inclusive=True)
         threshold = parse_credits(value.removeprefix("below_"), maximum_credits=LARGEST_THRESHOLD_CREDITS)
-        return effective_only(queryset).filter(token_credits__lt=threshold)
+        return available_below(queryset, threshold)
 
 
 class CreditsBelowFilter(TypedValueFilter):
     """A free threshold typed by the admin: `?credits_below=2500000`."""
 
-    title = "credits below (custom)"
+    title = "available credits below (custom)"
     parameter_name = "credits_below"
     placeholder = "e.g. 2500000"
 
@@ -43,7 +49,7 @@ class CreditsBelowFilter(TypedValueFilter):
 
     def filter(self, request, queryset, value: str):
         threshold = parse_credits(value, maximum_credits=LARGEST_THRESHOLD_CREDITS)
-        return effective_only(queryset).filter(token_credits__lt=threshold)
+        return available_below(queryset, threshold)
 
 
 class AutoRefillFilter(CheckedFilter):
@@ -59,6 +65,19 @@ class AutoRefillFilter(CheckedFilter):
         if value == "on":
             return effective_only(queryset).filter(auto_refill_enabled=True)
         return effective_only(queryset).exclude(auto_refill_enabled=True)
+
+
+def available_below(queryset, threshold: float, *, inclusive: bool = False):
+    """Balances whose available credits are below `threshold` (or at it, when inclusive)."""
+    below = operator.le if inclusive else operator.lt
+    held_low = [pk for pk, document in documents_with_live_holds().items() if below(_available(document), threshold)]
+    credits = Q(token_credits__lte=threshold) if inclusive else Q(token_credits__lt=threshold)
+    return effective_only(queryset).filter(credits | Q(id__in=held_low))
+
+
+def _available(document: dict) -> float:
+    available = spendable(document).available_credits
+    return float("inf") if available is None else available
 
 
 def effective_only(queryset):

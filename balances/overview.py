@@ -14,7 +14,8 @@ from django.utils import timezone
 from librechat.credits import format_usd
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
-from librechat.queries import duplicate_balance_ids
+from librechat.queries import documents_with_live_holds, duplicate_balance_ids
+from librechat.reservations import spendable
 
 LOW_BALANCE_CREDITS = 1_000_000
 # Every figure reads every balance document: kept for a minute, with its age on the page.
@@ -32,6 +33,7 @@ class BalanceOverview:
     average_credits: float
     median_credits: float
     outstanding_credits: float
+    held_credits: float
     computed_at: datetime
 
     @property
@@ -41,6 +43,10 @@ class BalanceOverview:
     @property
     def outstanding_usd(self) -> str:
         return format_usd(self.outstanding_credits)
+
+    @property
+    def available_credits(self) -> float:
+        return self.outstanding_credits - self.held_credits
 
     @property
     def age_seconds(self) -> int:
@@ -53,7 +59,11 @@ def balance_overview() -> BalanceOverview:
 
 
 def compute_balance_overview() -> BalanceOverview:
-    """One group and one median over the users' effective balance documents, and two collection counts."""
+    """One group and one median over the users' effective balance documents, two collection counts and the holds.
+
+    "At zero" and "below 1M" count available credits (credits less in-flight holds), as the
+    balances list's filters they link to do.
+    """
     database = librechat_db()
     duplicates = duplicate_balance_ids()
     # Numbers only (Decimal128 included); NaN and Infinity would poison every sum.
@@ -83,6 +93,16 @@ def compute_balance_overview() -> BalanceOverview:
         median = credits_number(next(middle.skip(totals["documents"] // 2).limit(1))["tokenCredits"]) or 0.0
     outstanding_credits = credits_number(totals["credits"]) or 0.0
     balance_documents = database.balances.estimated_document_count()
+    held_credits = 0.0
+    for balance_id, document in documents_with_live_holds().items():
+        if balance_id in duplicates:
+            continue
+        credits, found = credits_number(document.get("tokenCredits")), spendable(document)
+        if credits is None:
+            continue
+        held_credits += found.held_credits
+        totals["zero"] += credits > 0 >= found.available_credits
+        totals["low"] += credits >= LOW_BALANCE_CREDITS > found.available_credits
     return BalanceOverview(
         total_users=database.users.estimated_document_count(),
         users_with_balance=balance_documents - len(duplicates),
@@ -92,5 +112,6 @@ def compute_balance_overview() -> BalanceOverview:
         average_credits=outstanding_credits / totals["documents"] if totals["documents"] else 0.0,
         median_credits=median,
         outstanding_credits=outstanding_credits,
+        held_credits=held_credits,
         computed_at=timezone.now(),
     )

@@ -24,8 +24,12 @@ The protocol, for one change (one user in one batch):
    - a record-only change (a correction of LibreChat's history, `reconcile_balances --fix`)
      records the current balance as both before and after and inserts the `credits` row with its
      pre-allocated `_id` (a second insert is a harmless duplicate); the balance is not touched.
+   A user without a balance document gets one first, as LibreChat creates it: an upsert of
+   `{_id: <user id>}` with `$setOnInsert` (never combined with the marker guard), so racing
+   creators converge on one document. Every document and `credits` row written for a user carries
+   the user's `tenantId`, read from `users` when written.
    All of them never read-modify-write a balance outside one atomic update, and never overwrite
-   LibreChat's own fields (`reservations`, `reservedCredits`, refill settings).
+   LibreChat's own fields (`reservations`, `reservedCredits`, `pendingRefill`, refill settings, `tenantId`).
 3. **Finish.** The row is marked applied only while still pending, so two runners never
    overwrite each other's record.
 

@@ -57,6 +57,7 @@ def test_it_counts_per_user_with_string_user_ids(alice):
         "messages": 4,
         "tokens": 2000,
         "cost_usd": "0.02",
+        "invalid_transactions": 0,
     }
     assert rows[1]["email"] == "bob@example.com" and rows[1]["conversations"] == 0
 
