@@ -82,6 +82,8 @@ class Policy(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        if self.action not in self.Action.values:
+            return  # the field's own validation says so
         if self.action != self.Action.EXPIRE:
             try:
                 clean_amount(self.amount_credits, self.ledger_kind)
