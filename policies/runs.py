@@ -182,10 +182,10 @@ def apply_run(run: PolicyRun, policy: Policy | None) -> RunReport:
         if run.targets_added:
             batch = ChangeBatch.objects.get(batch_id=run.batch_id)
         else:
-            targets = (
-                planned.target
-                for planned in planned_members(run.kind, run.amount_credits, run.cap_credits, members_of(policy))
-            )
+            targets = members_of(policy)
+            if capped:  # each user's amount depends on the balance, read now
+                planned = planned_members(run.kind, run.amount_credits, run.cap_credits, targets)
+                targets = (member.target for member in planned)
             batch = open_batch(
                 kind=run.kind,
                 amount_credits=None if capped else run.amount_credits,
