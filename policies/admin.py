@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.forms import Textarea
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -48,7 +50,7 @@ class PolicyAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = ["created_at"]
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})}}
 
     @admin.display(description="change")
     def change(self, policy):
