@@ -84,15 +84,17 @@ class Policy(models.Model):
     def clean(self):
         if self.action not in self.Action.values:
             return  # the field's own validation says so
-        if self.action != self.Action.EXPIRE:
-            try:
-                clean_amount(self.amount_credits, self.ledger_kind)
-            except ValidationError as exc:
-                raise ValidationError({"amount_credits": exc.messages}) from exc
         if self.cap_credits is not None and self.action != self.Action.ADD:
             raise ValidationError({"cap_credits": "Only an add has a cap."})
-        if self.start_allowance_credits is not None and self.start_allowance_credits <= 0:
-            raise ValidationError({"start_allowance_credits": "Above 0, or empty for none."})
+        amounts = {"cap_credits": Kind.ADD, "start_allowance_credits": Kind.ADD}
+        if self.action != self.Action.EXPIRE:
+            amounts["amount_credits"] = self.ledger_kind
+        for name, kind in amounts.items():
+            if getattr(self, name) is not None:
+                try:
+                    clean_amount(getattr(self, name), kind)
+                except ValidationError as exc:
+                    raise ValidationError({name: exc.messages}) from exc
         if not (self.roles or self.groups or self.email_domains or self.emails or self.everyone_else):
             raise ValidationError("Say who the policy reaches: roles, groups, domains, emails or everyone else.")
 

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-DAILY, WEEKLY, MONTHLY = "daily", "weekly", "monthly"
-LAST_DAY = 0
+from policies.models import Policy
 
 
 def policy_zone() -> ZoneInfo:
@@ -66,11 +65,11 @@ def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 
 def _is_scheduled(policy, day: date) -> bool:
-    if policy.frequency == DAILY:
+    if policy.frequency == Policy.Frequency.DAILY:
         return True
-    if policy.frequency == WEEKLY:
+    if policy.frequency == Policy.Frequency.WEEKLY:
         return day.weekday() == policy.weekday
-    if policy.month_day == LAST_DAY:
+    if policy.month_day == Policy.LAST_DAY:
         return day.day == calendar.monthrange(day.year, day.month)[1]
     return day.day == policy.month_day
 

@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.core.management import call_command
+from django.test import override_settings
 
 from ledger.models import ChangeBatch, RefillChange
 from librechat.testing import balance_documents, create_user, credits_of
@@ -151,3 +153,16 @@ def test_members_with_auto_refill_are_listed_and_switched_off_with_history(opera
 def test_switching_auto_refill_off_needs_a_post_and_the_permission(viewer_client, mongo):
     policy = make_policy()
     assert viewer_client.post(f"{POLICIES}{policy.pk}/auto-refill-off/").status_code == 403
+
+
+@override_settings(BACKGROUND_BATCH_MIN_USERS=1)
+def test_a_large_run_now_is_queued_and_the_worker_applies_it(operator_client, alice):
+    policy = make_policy(action="top_up_to", amount_credits=5_000_000)
+    review = operator_client.get(f"{POLICIES}{policy.pk}/run-now/")
+    confirm = {"batch_token": review.context["batch_token"], "review_token": review.context["review_token"]}
+    response = operator_client.post(f"{POLICIES}{policy.pk}/run-now/", confirm)
+    assert response.status_code == 302 and response["Location"] == f"{POLICIES}{policy.pk}/change/"
+    assert credits_of(alice) == 1_000_000, "nothing is applied in the request"
+    call_command("ledger_worker", batch=True, verbosity=0)
+    assert credits_of(alice) == 5_000_000
+    assert ChangeBatch.objects.get().batch_id.startswith(f"policy-{policy.pk}-now-")
