@@ -129,3 +129,11 @@ def test_the_scheduler_applies_what_is_due_once(alice):
     call_command("policy_scheduler", "--once", stdout=out)
     call_command("policy_scheduler", "--once", stdout=out)
     assert out.getvalue().count("1 applied") == 1 and credits_of(alice) == 2_000_000
+
+
+def test_members_lists_each_users_policy_as_csv_with_formulas_escaped(mongo):
+    create_user("alice@uni.edu", 0)
+    create_user("=cmd@example.com", 0)
+    make_policy("Students", email_domains="uni.edu", roles="")
+    assert policies("members") == "email,policy\nalice@uni.edu,Students\n'=cmd@example.com,\n"
+    assert policies("members", "Students") == "email,policy\nalice@uni.edu,Students\n"

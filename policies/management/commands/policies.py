@@ -1,3 +1,4 @@
+import csv
 from datetime import datetime
 from pathlib import Path
 
@@ -11,13 +12,15 @@ from policies.models import Policy
 from policies.policy_file import PolicyFileError, apply_import, differences, export_policies, read_policies
 from policies.runs import due_periods, period_batch_id, plan, run_due_policies
 from policies.schedule import next_runs, period_start, policy_zone
+from web.spreadsheet import escape_formula
 
 EXIT_PARTIAL = 2
 
 
 class Command(LibreChatCommand):
     help = (
-        "Credit policies. list: every policy, its members and next run. preview NAME: what its next run "
+        "Credit policies. list: every policy, its members and next run. members [NAME]: each user's policy "
+        "as CSV. preview NAME: what its next run "
         "would do now. run [NAME]: apply the due periods of every active policy (or one), once each; "
         "--dry-run shows them. export: all policies as YAML. import FILE: show the differences, --apply "
         "writes them. Exit codes: 0 done, 1 bad input or MongoDB unreachable, 2 a run left changes refused or pending."
@@ -33,6 +36,8 @@ class Command(LibreChatCommand):
         run.add_argument("name", nargs="?")
         run.add_argument("--at", type=instant, help="Act as if it were this ISO time (default: now).")
         run.add_argument("--dry-run", action="store_true", help="Show the due periods and plans; change nothing.")
+        members = commands.add_parser("members", help="Each LibreChat user and the policy they belong to, as CSV.")
+        members.add_argument("name", nargs="?", help="Only this policy's members.")
         commands.add_parser("export", help="Every policy as YAML on standard output.")
         load = commands.add_parser("import", help="Create or update policies from a YAML file, by name.")
         load.add_argument("file", type=Path)
@@ -104,6 +109,18 @@ class Command(LibreChatCommand):
             self.stdout.write("Nothing is due.")
         if any(report.error or not report.outcome.complete for report in reports):
             raise CommandError("Some changes were not applied (see above).", returncode=EXIT_PARTIAL)
+
+    def handle_members(self, name: str | None, **options):
+        if name is not None:
+            find_policy(name)
+        membership = Membership()
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(["email", "policy"])
+        for user in users():
+            policy = membership.policy_of(user)
+            policy_name = policy.name if policy else ""
+            if name is None or policy_name == name:
+                writer.writerow([escape_formula(user.get("email") or ""), escape_formula(policy_name)])
 
     def handle_export(self, **options):
         self.stdout.write(export_policies(), ending="")
