@@ -174,3 +174,10 @@ class PolicyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_name}: {self.batch_id}"
+
+    @property
+    def label(self) -> str:
+        """What the run was for: a period, a "Run now", or the start allowances."""
+        if self.period_start:
+            return f"period from {self.period_start:%Y-%m-%d %H:%M} UTC"
+        return "start allowances" if self.batch_id.endswith("-start") else "run now"

@@ -146,13 +146,24 @@ class RunReport:
 
 
 def claim_run(
-    policy: Policy, *, batch_id: str, period_begins: datetime | None, actor: str, note: str = ""
+    policy: Policy,
+    *,
+    batch_id: str,
+    period_begins: datetime | None,
+    actor: str,
+    note: str = "",
+    start_allowance: bool = False,
 ) -> PolicyRun:
     """The run with this batch id, claimed now with the policy's current change if new."""
-    local = period_begins.astimezone(policy_zone()).isoformat() if period_begins else ""
-    reason = f"Policy {policy.name}: {policy.describe_action()}" + (
-        f" for the period from {local}" if local else " (run now)"
-    )
+    if start_allowance:
+        # One batch for every newcomer ever: its header must not change with the policy's edits.
+        change = {"kind": Kind.ADD, "amount_credits": None, "cap_credits": None}
+        reason, targets_added = f"Start allowances of policy #{policy.pk}", True
+    else:
+        change = {"kind": policy.ledger_kind, "amount_credits": policy.ledger_amount, "cap_credits": policy.cap_credits}
+        when = f" for the period from {period_begins.astimezone(policy_zone()).isoformat()}" if period_begins else ""
+        reason = f"Policy {policy.name}: {policy.describe_action()}{when or ' (run now)'}"
+        targets_added = False
     try:
         run, _ = PolicyRun.objects.get_or_create(
             batch_id=batch_id,
@@ -160,11 +171,10 @@ def claim_run(
                 "policy_pk": policy.pk,
                 "policy_name": policy.name,
                 "period_start": period_begins,
-                "kind": policy.ledger_kind,
-                "amount_credits": policy.ledger_amount,
-                "cap_credits": policy.cap_credits,
+                **change,
                 "actor": actor[:150],
                 "reason": reason + (f"; {note}" if note else ""),
+                "targets_added": targets_added,
             },
         )
     except IntegrityError:  # another worker claimed it between our read and insert
@@ -238,8 +248,8 @@ def run_due_policies(now: datetime, *, names: Iterable[str] | None = None) -> li
                 note=note,
             )
             reports.append(apply_run(run, policy))
-        if policy.start_allowance_credits:
-            reports.append(give_start_allowances(policy))
+        if policy.start_allowance_credits and (report := give_start_allowances(policy)):
+            reports.append(report)
     return reports
 
 
@@ -251,36 +261,32 @@ def unfinished_runs() -> list[PolicyRun]:
     return list(PolicyRun.objects.filter(Q(targets_added=False) | Q(batch_id__in=pending)).order_by("pk"))
 
 
-def give_start_allowances(policy: Policy) -> RunReport:
-    """Add the start allowance to members newer than the policy who never had it; once per user, ever."""
+def give_start_allowances(policy: Policy) -> RunReport | None:
+    """Add the start allowance to members newer than the policy who never had it (once per user, ever);
+    None when there is nobody new."""
     batch_id = start_batch_id(policy.pk)
-    run = PolicyRun.objects.filter(batch_id=batch_id).first() or PolicyRun(
-        policy_pk=policy.pk,
-        policy_name=policy.name,
-        batch_id=batch_id,
-        kind=Kind.ADD,
-        amount_credits=None,
-        actor=SCHEDULER_ACTOR,
-        reason=f"Start allowance of policy #{policy.pk}",
-        targets_added=True,
-    )
-    if run.pk is None:
-        try:
-            run.save()
-        except IntegrityError:
-            run = PolicyRun.objects.get(batch_id=batch_id)
     already = set(BalanceChange.objects.filter(batch__batch_id=batch_id).values_list("librechat_user_id", flat=True))
-    newer = {"_id": {"$gte": ObjectId.from_datetime(policy.created_at)}}
+    # An ObjectId holds whole seconds: users from the policy's own second are left out, so no one
+    # who existed before the policy ever gets it.
+    first_second = policy.created_at.replace(microsecond=0) + timedelta(seconds=1)
+    newer = {"_id": {"$gte": ObjectId.from_datetime(first_second)}}
     amount = policy.start_allowance_credits
     reason = f"Start allowance of {policy.name}: {format_credits(amount)}"
-    targets = (
-        Target(target.user_id, target.email, amount, reason)
-        for target in members_of(policy, newer)
-        if str(target.user_id) not in already
-    )
+    try:
+        targets = [
+            Target(target.user_id, target.email, amount, reason)
+            for target in members_of(policy, newer)
+            if str(target.user_id) not in already
+        ]
+    except PyMongoError as exc:
+        logger.warning("start allowances of policy %s: %s", policy.pk, describe_mongo_error(exc))
+        return None
+    if not targets:
+        return None
+    run = claim_run(policy, batch_id=batch_id, period_begins=None, actor=SCHEDULER_ACTOR, start_allowance=True)
     try:
         batch = open_batch(
-            kind=Kind.ADD,
+            kind=run.kind,
             amount_credits=None,
             source=ChangeBatch.Source.POLICY,
             actor=run.actor,

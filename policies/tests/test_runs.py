@@ -227,10 +227,17 @@ def test_a_start_allowance_goes_once_to_members_newer_than_the_policy(mongo, ali
     policy = make_policy(action="add", amount_credits=1, start_allowance_credits=3_000_000)
     joined = alice.generation_time + timedelta(seconds=5)
     Policy.objects.filter(pk=policy.pk).update(created_at=joined, active_since=datetime.now(UTC))
-    newcomer = ObjectId.from_datetime(joined)
+    newcomer = ObjectId.from_datetime(joined + timedelta(seconds=1))
     mongo.users.insert_one(documents.user("new@example.com", user_id=newcomer))
     (report,) = run_due_policies(datetime.now(UTC))
     assert report.run.batch_id == f"policy-{policy.pk}-start"
     run_due_policies(datetime.now(UTC))
     assert credits_of(newcomer) == 3_000_000 and len(credit_transactions(newcomer)) == 1
     assert credits_of(alice) == 1_000_000
+
+
+def test_the_scheduler_is_quiet_when_no_newcomer_needs_a_start_allowance(mongo, alice):
+    policy = make_policy(action="add", amount_credits=1, start_allowance_credits=3_000_000)
+    Policy.objects.filter(pk=policy.pk).update(created_at=datetime.now(UTC), active_since=datetime.now(UTC))
+    assert run_due_policies(datetime.now(UTC)) == []
+    assert not PolicyRun.objects.exists()
