@@ -18,7 +18,7 @@ from policies.models import Policy, PolicyRun
 from policies.policy_file import policy_document
 from policies.refill import balances_with_auto_refill, switch_off_auto_refill
 from policies.runs import BATCH_PREFIX, apply_run, batches_of, claim_run, plan
-from policies.schedule import next_runs, policy_zone
+from policies.schedule import next_run, next_runs, policy_zone
 from policies.tasks import apply_run_in_background
 
 RUN_NOW_SALT = "policies.admin.run_now"
@@ -28,7 +28,7 @@ RUNS_SHOWN = 10
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "priority", "active", "change", "schedule", "next_run"]
+    list_display = ["name", "priority", "active", "change", "schedule", "upcoming"]
     list_filter = ["active", "action", "frequency"]
     search_fields = ["name", "notes"]
     fieldsets = [
@@ -61,8 +61,8 @@ class PolicyAdmin(admin.ModelAdmin):
         return policy.describe_schedule()
 
     @admin.display(description="next run")
-    def next_run(self, policy):
-        return next_runs(policy, timezone.now(), 1)[0].astimezone(policy_zone()).strftime("%Y-%m-%d %H:%M %Z")
+    def upcoming(self, policy):
+        return next_run(policy, timezone.now()).astimezone(policy_zone()).strftime("%Y-%m-%d %H:%M %Z")
 
     def get_urls(self):
         urls = [

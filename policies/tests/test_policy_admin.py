@@ -166,3 +166,10 @@ def test_a_large_run_now_is_queued_and_the_worker_applies_it(operator_client, al
     call_command("ledger_worker", batch=True, verbosity=0)
     assert credits_of(alice) == 5_000_000
     assert ChangeBatch.objects.get().batch_id.startswith(f"policy-{policy.pk}-now-")
+
+
+def test_the_policy_page_says_when_mongodb_is_unreachable(operator_client, mongo, unreachable_mongo):
+    policy = make_policy()
+    response = operator_client.get(f"{POLICIES}{policy.pk}/change/")
+    assert response.status_code == 503 and "LibreChat database unavailable" in response.content.decode()
+    assert operator_client.get(POLICIES).status_code == 200, "the list needs no MongoDB"
