@@ -1,9 +1,9 @@
 """The two staff roles, kept in step with the code by a post_migrate hook.
 
-viewer: sees balances, users, transactions, credit requests, the outbox, the audit history and usage
-analytics, and exports.
+viewer: sees balances, users, transactions, credit requests, the outbox, credit policies, the audit
+history and usage analytics, and exports.
 operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files,
-decides credit requests and resends mail.
+decides credit requests, resends mail and edits credit policies.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
 """
 
@@ -20,6 +20,7 @@ VIEWER_PERMISSIONS = [
     "outbox.view_message",
     "audit.view_refillchange",
     "analytics.view_analytics",
+    "policies.view_policy",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
@@ -29,6 +30,10 @@ OPERATOR_PERMISSIONS = [
     # Approve, reject, resend and retry credit requests.
     "requests_app.change_creditrequest",
     "outbox.change_message",
+    # Credit policies grant credits on a schedule: editing one is changing balances.
+    "policies.add_policy",
+    "policies.change_policy",
+    "policies.delete_policy",
 ]
 GROUPS = {"viewer": VIEWER_PERMISSIONS, "operator": OPERATOR_PERMISSIONS}
 

@@ -20,6 +20,7 @@ MAY_IMPORT = {
     "requests_app": {"librechat", "web", "ledger", "balances", "outbox"},
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
+    "policies": {"librechat", "web", "ledger", "balances"},
 }
 
 
