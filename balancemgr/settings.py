@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     # the ledger, then the features.
     "librechat",
     "web",
+    "outbox",
     "ledger",
     "balances",
     "audit",
@@ -158,6 +159,11 @@ BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
 # `manage.py ledger_worker`, and the queue lives in this tool's own database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# The outbox (every mail this tool sends goes through it, from the worker): a failed send is tried
+# again after 1, 2, 4, ... times OUTBOX_FIRST_RETRY_SECONDS, at most OUTBOX_MAX_ATTEMPTS times in all.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_FIRST_RETRY_SECONDS = env.int("OUTBOX_FIRST_RETRY_SECONDS", default=60)
+
 # Credit requests (requests_app). The WEBHOOK_* and NOTIFY_TO names are the old Balance Manager's,
 # so an operator's existing .env keeps working.
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")
@@ -171,7 +177,7 @@ REQUEST_APPROVE_PRESETS_CREDITS = env.list(
     "REQUEST_APPROVE_PRESETS_CREDITS", cast=int, default=[5_000_000, 10_000_000, 20_000_000]
 )
 REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
-REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
+REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=30)
 REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
 
 # "My credits" (selfservice/, /me/): LibreChat users sign in by a mailed single-use link.
