@@ -4,9 +4,10 @@ Built in the language active when asked (the visitor's) and queued; the worker s
 """
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
+
+from outbox.queue import queue_message
 
 SIGN_IN_EVENT = "selfservice.sign_in"
 
@@ -24,12 +25,9 @@ def sign_in_mail(url: str | None) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_sign_in_mail(email: str, url: str | None) -> None:
+def queue_sign_in_mail(email: str, url: str | None, reference: str) -> None:
     subject, text, html = sign_in_mail(url)
-    _queue(email, subject, text, html)
-
-
-def _queue(recipient: str, subject: str, text: str, html: str) -> None:
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [recipient])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    # The outbox's admin list shows recipients and subjects, never bodies: the link stays private.
+    queue_message(
+        event=SIGN_IN_EVENT, recipient=email, subject=subject, body_text=text, body_html=html, reference=reference
+    )

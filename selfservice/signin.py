@@ -13,6 +13,7 @@ from datetime import timedelta
 from bson import ObjectId
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -60,11 +61,12 @@ def send_sign_in_link(email: str) -> SignInLink:
     page nor its timing tells who has an account; only the owner of the address reads the answer.
     """
     targets, _unknown, _ambiguous = targets_for_emails([email])
-    link = SignInLink.objects.create(
-        nonce=secrets.token_urlsafe(32), email=email, librechat_user_id=str(targets[0].user_id) if targets else ""
-    )
-    url = link_url(link) if link.librechat_user_id else None
-    mail.queue_sign_in_mail(email, url)
+    with transaction.atomic():
+        link = SignInLink.objects.create(
+            nonce=secrets.token_urlsafe(32), email=email, librechat_user_id=str(targets[0].user_id) if targets else ""
+        )
+        url = link_url(link) if link.librechat_user_id else None
+        mail.queue_sign_in_mail(email, url, reference=f"sign_in_link:{link.pk}")
     return link
 
 

@@ -103,7 +103,7 @@ def request_credits(request: HttpRequest) -> HttpResponse:
     form = VerifiedRequestForm(request.POST)
     if not form.is_valid():
         return _statement_page(request, session, form, status=400)
-    if wait_seconds := intake.seconds_until_email_allowed(session.email):
+    if wait_seconds := intake.seconds_until_email_allowed(session.email, client_ip(request)):
         return _too_many_requests(request, wait_seconds)
     intake.record_request(
         email=session.email,

@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "requests_app": {"librechat", "web", "ledger", "balances", "outbox"},
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
-    "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app"},
+    "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox"},
 }
 
 

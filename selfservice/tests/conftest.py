@@ -3,6 +3,8 @@ import re
 import pytest
 from django.core import mail
 
+from outbox.sending import send_due_messages
+
 LINK_PATTERN = re.compile(r"https?://\S+/me/link/[^/\s]+/")
 
 
@@ -22,7 +24,8 @@ def me_settings(settings):
 
 
 def mails_to(address: str) -> list:
-    """The mails sent to one address."""
+    """The mails sent to one address, once the worker has sent what is queued."""
+    send_due_messages()
     return [message for message in mail.outbox if message.to == [address]]
 
 

@@ -9,6 +9,7 @@ from django.core import mail, signing
 from django.test import Client
 
 from librechat.testing import create_user
+from outbox.models import Message
 from selfservice import signin
 from selfservice.models import SignInLink, StatementSession
 from selfservice.tests.conftest import ask_for_link, link_in, mails_to, sign_in
@@ -134,6 +135,9 @@ def test_known_and_unknown_addresses_get_the_same_page_and_one_mail_each(client,
     unknown = ask_for_link(client, "nobody@example.com")
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
     assert without_csrf_token(client.get(known["Location"])) == without_csrf_token(client.get(unknown["Location"]))
+    queued = Message.objects.filter(event="selfservice.sign_in")
+    assert queued.filter(recipient="alice@example.com").count() == queued.filter(recipient="nobody@example.com").count()
+    assert mail.outbox == [], "queued for the worker, not sent in the request"
     assert len(mails_to("alice@example.com")) == len(mails_to("nobody@example.com")) == 1
     assert SignInLink.objects.filter(email="nobody@example.com", librechat_user_id="").count() == 1
     [note] = mails_to("nobody@example.com")
