@@ -111,7 +111,7 @@ def request_credits(request: HttpRequest) -> HttpResponse:
         amount_wished_credits=form.cleaned_data["amount_wished"],
         reason=form.cleaned_data["reason"],
         client_ip=client_ip(request),
-        verified=True,
+        email_verified=True,
     )
     return redirect(f"{reverse('selfservice:statement')}?requested=1#requests")
 
