@@ -6,12 +6,12 @@ from librechat.credits import CREDITS_PER_USD, format_credits_and_usd
 register = template.Library()
 
 _UNITS = {
-    "seconds": lambda n: ngettext("every %(n)s second", "every %(n)s seconds", n),
-    "minutes": lambda n: ngettext("every %(n)s minute", "every %(n)s minutes", n),
-    "hours": lambda n: ngettext("every %(n)s hour", "every %(n)s hours", n),
-    "days": lambda n: ngettext("every %(n)s day", "every %(n)s days", n),
-    "weeks": lambda n: ngettext("every %(n)s week", "every %(n)s weeks", n),
-    "months": lambda n: ngettext("every %(n)s month", "every %(n)s months", n),
+    "seconds": lambda n: ngettext("every second", "every %(n)s seconds", n),
+    "minutes": lambda n: ngettext("every minute", "every %(n)s minutes", n),
+    "hours": lambda n: ngettext("every hour", "every %(n)s hours", n),
+    "days": lambda n: ngettext("every day", "every %(n)s days", n),
+    "weeks": lambda n: ngettext("every week", "every %(n)s weeks", n),
+    "months": lambda n: ngettext("every month", "every %(n)s months", n),
 }
 
 # The statuses of requests_app.models.CreditRequest, in the visitor's language.
@@ -40,6 +40,11 @@ def credits_usd(amount_credits: object) -> str:
 def usd_in_credits(usd: float) -> str:
     """A report's USD figure in the statement's credits-and-dollars form."""
     return format_credits_and_usd(round(usd * CREDITS_PER_USD))
+
+
+@register.filter
+def whole_number(value: int) -> str:
+    return f"{value:,}"
 
 
 @register.simple_tag
