@@ -49,14 +49,14 @@ def statement(request: HttpRequest) -> HttpResponse:
 def _sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "selfservice/sign_in.html", {"form": SignInForm()})
-    if wait_seconds := signin.seconds_until_ip_allowed(client_ip(request)):
-        return _too_many_requests(request, wait_seconds)
     form = SignInForm(request.POST)
+    # Only valid posts count against the limits, as on /request/: a typo sends nothing.
     if not form.is_valid():
         return render(request, "selfservice/sign_in.html", {"form": form}, status=400)
-    if wait_seconds := signin.seconds_until_email_allowed(form.cleaned_data["email"]):
+    email = form.cleaned_data["email"]
+    if wait_seconds := signin.seconds_until_email_allowed(email) or signin.seconds_until_ip_allowed(client_ip(request)):
         return _too_many_requests(request, wait_seconds)
-    signin.send_sign_in_link(form.cleaned_data["email"])
+    signin.send_sign_in_link(email)
     return redirect("selfservice:sent")
 
 
