@@ -4,7 +4,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from analytics import reports
@@ -193,3 +194,15 @@ def test_an_unreachable_librechat_says_later_without_details(client, alice, unre
     page = response.content.decode()
     assert response.status_code == 503 and "try again later" in page.lower()
     assert "127.0.0.1" not in page and "MONGO_URI" not in page
+
+
+def test_a_statement_without_librechat_says_later(client, alice, unreachable_mongo):
+    # Signed in before MongoDB went away.
+    session = signin.start_session(alice, "alice@example.com")
+    response = HttpResponse()
+    signin.set_session_cookie(RequestFactory().get("/me/"), response, session)
+    client.cookies[signin.COOKIE_NAME] = response.cookies[signin.COOKIE_NAME].value
+    response = client.get("/me/")
+    page = response.content.decode()
+    assert response.status_code == 503 and "Your credits cannot be shown right now." in page
+    assert "MONGO_URI" not in page

@@ -105,3 +105,14 @@ def test_a_bad_amount_is_shown_on_the_statement(client, mongo):
     page = response.content.decode()
     assert response.status_code == 400 and "There is a problem" in page and "My credits" in page
     assert CreditRequest.objects.count() == 0
+
+
+def test_requests_from_the_statement_are_rate_limited_per_email(client, mongo, settings):
+    settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 1
+    create_user("alice@example.com", 20_000)
+    sign_in(client, "alice@example.com")
+    fields = {"reference": "J", "amount_wished": "", "reason": "x"}
+    assert client.post("/me/request/", fields).status_code == 302
+    response = client.post("/me/request/", fields)
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert CreditRequest.objects.count() == 1
