@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
@@ -58,3 +60,18 @@ def check_approval_links(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register()
+def check_policy_time_zone(app_configs, **kwargs):
+    try:
+        ZoneInfo(settings.POLICY_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [
+            Error(
+                f"POLICY_TIME_ZONE {settings.POLICY_TIME_ZONE!r} is not a time zone.",
+                hint="Use an IANA name such as UTC or Europe/Berlin: credit policies cannot be scheduled without one.",
+                id="balancemgr.E020",
+            )
+        ]
+    return []
