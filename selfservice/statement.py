@@ -18,6 +18,9 @@ from analytics.rollup import Freshness, refresh_if_stale
 from ledger.history import CreditsRow, credits_rows
 from librechat.documents import credits_number
 from librechat.queries import earliest_balances
+from policies.membership import policies_of
+from policies.models import Policy
+from policies.schedule import next_run
 from requests_app.models import CreditRequest
 
 PERIOD_DAYS = (7, 30, 90)
@@ -38,6 +41,7 @@ SOURCE_LABELS = {
     "cli": _("an administrator (script)"),
     "api": _("an administrator (API)"),
     "request": _("your credit request"),
+    "policy": _("your credit policy"),
 }
 LIBRECHAT_CONTEXT_LABELS = {"autoRefill": _("auto-refill"), "admin": _("a LibreChat administrator")}
 
@@ -53,12 +57,21 @@ class Refill:
 
 
 @dataclass
+class Allowance:
+    """The credit policy the user belongs to, in the user's terms (never the operator's notes)."""
+
+    policy: Policy
+    next_run: datetime | None
+
+
+@dataclass
 class Statement:
     has_balance: bool
     balance_credits: object
     held_credits: float
     available_credits: float | None
     refill: Refill
+    allowance: Allowance | None
     days: int
     usage: dict
     freshness: Freshness
@@ -78,6 +91,7 @@ def statement_for(user_id: ObjectId, days: int) -> Statement:
         held_credits=held,
         available_credits=None if number is None else number - held,
         refill=refill_of(document or {}),
+        allowance=allowance_of(user_id),
         days=days,
         freshness=refresh_if_stale(),
         usage=usage_of(str(user_id), days),
@@ -130,6 +144,13 @@ def next_refill_at(last_refill: datetime, value: float | None, unit: str | None)
         return first_of_month + timedelta(days=last_refill.day - 1)
     except (OverflowError, ValueError):
         return None
+
+
+def allowance_of(user_id: ObjectId) -> Allowance | None:
+    policy = policies_of([user_id]).get(user_id)
+    if policy is None:
+        return None
+    return Allowance(policy, next_run(policy, timezone.now()))
 
 
 def usage_of(user_id: str, days: int) -> dict:

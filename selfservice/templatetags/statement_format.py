@@ -53,3 +53,33 @@ def refill_interval(value: float | None, unit: str | None) -> str:
         return gettext("not set")
     number = int(value) if float(value).is_integer() else value
     return _UNITS[unit](number) % {"n": number}
+
+
+_POLICY_ACTIONS = {
+    "top_up_to": lambda policy: gettext("Your balance is topped up to %(amount)s.") % _amount(policy),
+    "reset": lambda policy: gettext("Your balance is set to %(amount)s.") % _amount(policy),
+    "add": lambda policy: (
+        gettext("%(amount)s are added to your balance.") % _amount(policy)
+        if policy.cap_credits is None
+        else gettext("%(amount)s are added to your balance, up to at most %(cap)s.")
+        % {**_amount(policy), "cap": format_credits_and_usd(policy.cap_credits)}
+    ),
+    "expire": lambda policy: gettext("Unused credits expire."),
+}
+_POLICY_FREQUENCIES = {"daily": "days", "weekly": "weeks", "monthly": "months"}
+
+
+@register.filter
+def policy_change(policy) -> str:
+    """What a credit policy does to the user's balance each period, in a sentence."""
+    return _POLICY_ACTIONS[policy.action](policy) if policy.action in _POLICY_ACTIONS else ""
+
+
+@register.filter
+def policy_frequency(policy) -> str:
+    unit = _POLICY_FREQUENCIES.get(policy.frequency)
+    return _UNITS[unit](1) if unit else policy.frequency
+
+
+def _amount(policy) -> dict:
+    return {"amount": format_credits_and_usd(policy.amount_credits)}

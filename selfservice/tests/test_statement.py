@@ -15,6 +15,7 @@ from ledger.changes import Kind, Target, change_one
 from librechat import documents
 from librechat.credits import format_credits_and_usd
 from librechat.testing import create_user
+from policies.models import Policy
 from requests_app.models import CreditRequest
 from selfservice import signin
 from selfservice.statement import next_refill_at
@@ -206,3 +207,29 @@ def test_a_statement_without_librechat_says_later(client, alice, unreachable_mon
     page = response.content.decode()
     assert response.status_code == 503 and "Your credits cannot be shown right now." in page
     assert "MONGO_URI" not in page
+
+
+def test_it_shows_the_users_policy_and_its_next_allowance(client, alice, settings):
+    settings.POLICY_TIME_ZONE = "UTC"
+    Policy.objects.create(
+        name="Example staff",
+        email_domains="example.com",
+        action=Policy.Action.TOP_UP_TO,
+        amount_credits=5_000_000,
+        frequency=Policy.Frequency.MONTHLY,
+        month_day=1,
+        notes="internal: paid by grant 99",
+    )
+    change_one(Target(alice, "alice@example.com"), kind=Kind.ADD, amount_credits=1, source="policy", actor="policy")
+    sign_in(client, "alice@example.com")
+    page = statement(client)
+    policy = text_of(page, "policy")
+    assert "Example staff" in policy and "Your balance is topped up to 5,000,000 ($5.00). (every month)" in policy
+    first_of_next_month = (timezone.now().replace(day=1) + timedelta(days=32)).replace(day=1)
+    assert text_of(page, "next-allowance") == f"{first_of_next_month:%Y-%m}-01 00:00 UTC"
+    assert "your credit policy" in text_of(page, "credits-given") and "grant 99" not in page
+
+
+def test_without_a_policy_it_says_so(client, alice):
+    sign_in(client, "alice@example.com")
+    assert text_of(statement(client), "policy") == "No credit policy gives you credits on a schedule."
