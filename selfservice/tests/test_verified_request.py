@@ -116,3 +116,13 @@ def test_requests_from_the_statement_are_rate_limited_per_email(client, mongo, s
     response = client.post("/me/request/", fields)
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     assert CreditRequest.objects.count() == 1
+
+
+def test_the_admin_queue_shows_and_filters_verified_requests(client, admin_client, mongo):
+    create_user("alice@example.com", 20_000)
+    sign_in(client, "alice@example.com")
+    client.post("/me/request/", {"reference": "VERIFIED-1", "reason": "x"})
+    client.post("/request/", {"email": "alice@example.com", "reference": "ANON-1", "reason": "x"})
+    page = admin_client.get("/admin/requests_app/creditrequest/?email_verified__exact=1").content.decode()
+    assert "VERIFIED-1" in page and "ANON-1" not in page
+    assert "column-email_verified" in page
