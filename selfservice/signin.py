@@ -96,11 +96,12 @@ def check_link(token: str) -> SignInLink:
 def redeem_link(token: str) -> StatementSession:
     """Use a link once and open a session for its user (who must still have the link's address)."""
     link = check_link(token)
-    if not SignInLink.objects.filter(pk=link.pk, used_at=None).update(used_at=timezone.now()):
-        raise UsedLink  # another request claimed it a moment ago
+    # Looked up before the link is used up, so an unreachable LibreChat leaves it working.
     targets, _unknown, _ambiguous = targets_for_emails([link.email])
     if not targets or str(targets[0].user_id) != link.librechat_user_id:
         raise BadLink
+    if not SignInLink.objects.filter(pk=link.pk, used_at=None).update(used_at=timezone.now()):
+        raise UsedLink  # another request claimed it a moment ago
     return start_session(targets[0].user_id, link.email)
 
 

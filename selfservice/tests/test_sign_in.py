@@ -194,3 +194,10 @@ def test_a_session_ends_after_me_session_hours(client, alice):
     sign_in(client, "alice@example.com")
     StatementSession.objects.update(expires_at=StatementSession.objects.get().expires_at - timedelta(hours=13))
     assert "Mail me a sign-in link" in client.get("/me/").content.decode()
+
+
+def test_a_link_survives_an_unreachable_librechat(client, alice, unreachable_mongo):
+    link = SignInLink.objects.create(nonce="n" * 43, email="alice@example.com", librechat_user_id=str(alice))
+    response = client.post(signin.link_url(link).removeprefix("http://testserver"))
+    assert response.status_code == 503
+    assert SignInLink.objects.get().used_at is None
