@@ -26,6 +26,8 @@ RUN python3 -m venv /opt/venv \
     && useradd --system --uid 10001 --user-group --create-home --home-dir /home/app app
 
 WORKDIR /app
+# Includes the compiled translations (locale/*/LC_MESSAGES/django.mo, committed beside their .po):
+# this slim image has no gettext to run compilemessages.
 COPY . .
 # Hashed, compressed static files are built once here; the code stays owned by root.
 ENV STATIC_MANIFEST=1 \

@@ -1,7 +1,8 @@
 """Usage reports from the rollups: one function per JSON endpoint and admin page.
 
 Each takes a `Period` (see `analytics.periods.parse_period`) and returns plain dicts and lists,
-ready for JSON. Callers refresh first with `analytics.rollup.refresh_if_stale()`. Costs are USD
+ready for JSON; `user_id` (a LibreChat user id as a string) narrows a report to one user.
+Callers refresh first with `analytics.rollup.refresh_if_stale()`. Costs are USD
 (`abs(tokenValue) / 1e6` as LibreChat priced each row, never re-priced), rounded to 6 decimals;
 times are ISO 8601 in UTC. `credits` rows (grants and refills) are never spend.
 
@@ -82,15 +83,15 @@ def period_json(period: Period) -> dict:
     }
 
 
-def summary(period: Period) -> dict:
-    totals = _spending(period).aggregate(**_measures())
+def summary(period: Period, user_id: str | None = None) -> dict:
+    totals = _spending(period, user_id).aggregate(**_measures())
     grants = (
-        _rollups(period)
+        _rollups(period, user_id)
         .filter(token_type="credits")
         .aggregate(granted=Sum("granted_millicredits", default=0), grants=Sum("rows", default=0))
     )
-    conversations = _conversations(period).aggregate(total=Sum("conversations", default=0))["total"]
-    invalid = _rollups(period).aggregate(rows=Sum("invalid_rows", default=0))["rows"]
+    conversations = _conversations(period, user_id).aggregate(total=Sum("conversations", default=0))["total"]
+    invalid = _rollups(period, user_id).aggregate(rows=Sum("invalid_rows", default=0))["rows"]
     return {
         "period": period_json(period),
         **_measures_json(totals),
@@ -138,15 +139,15 @@ def top_users(period: Period, limit: int = 10) -> list[dict]:
     return result
 
 
-def top_models(period: Period) -> list[dict]:
+def top_models(period: Period, user_id: str | None = None) -> list[dict]:
     """Cost and tokens per model; agent usage counts under the agent's underlying model."""
-    rows = _spending(period).values("model").annotate(**_measures()).order_by("-cost", "model")
+    rows = _spending(period, user_id).values("model").annotate(**_measures()).order_by("-cost", "model")
     return [{"model": row["model"], **_measures_json(row), "users": row["users"]} for row in rows]
 
 
-def top_agents(period: Period) -> list[dict]:
+def top_agents(period: Period, user_id: str | None = None) -> list[dict]:
     rows = list(
-        _spending(period)
+        _spending(period, user_id)
         .exclude(agent_id="")
         .values("agent_id", "model")
         .annotate(**_measures())
@@ -185,11 +186,12 @@ def cost_breakdown(period: Period) -> dict:
     }
 
 
-def usage_over_time(period: Period) -> dict:
+def usage_over_time(period: Period, user_id: str | None = None) -> dict:
     """One point per hour (24h and short custom periods) or per UTC day, including empty ones."""
     trunc = TruncHour("hour", tzinfo=UTC) if period.bucket == "hour" else TruncDay("hour", tzinfo=UTC)
     rows = {
-        row["bucket"]: row for row in _spending(period).annotate(bucket=trunc).values("bucket").annotate(**_measures())
+        row["bucket"]: row
+        for row in _spending(period, user_id).annotate(bucket=trunc).values("bucket").annotate(**_measures())
     }
     step = timedelta(hours=1) if period.bucket == "hour" else timedelta(days=1)
     moment = period.start if period.bucket == "hour" else period.start.replace(hour=0)
@@ -210,16 +212,18 @@ def usage_over_time(period: Period) -> dict:
     return {"period": period_json(period), "bucket": period.bucket, "points": points}
 
 
-def _rollups(period: Period) -> QuerySet:
-    return UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+def _rollups(period: Period, user_id: str | None = None) -> QuerySet:
+    rollups = UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    return rollups if user_id is None else rollups.filter(user_id=user_id)
 
 
-def _spending(period: Period) -> QuerySet:
-    return _rollups(period).filter(token_type__in=SPENDING_TOKEN_TYPES)
+def _spending(period: Period, user_id: str | None = None) -> QuerySet:
+    return _rollups(period, user_id).filter(token_type__in=SPENDING_TOKEN_TYPES)
 
 
-def _conversations(period: Period) -> QuerySet:
-    return ConversationRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+def _conversations(period: Period, user_id: str | None = None) -> QuerySet:
+    conversations = ConversationRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    return conversations if user_id is None else conversations.filter(user_id=user_id)
 
 
 def _elapsed_days(period: Period) -> float:

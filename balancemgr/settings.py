@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "policies",
     "ninja",
     "api",
+    "selfservice",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
+# The public pages (/request/, /me/) and the mails to LibreChat users follow the visitor's language
+# (web.i18n); the admin stays in LANGUAGE_CODE.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # MongoDB truncates dates in the connection's time zone; UTC keeps both databases agreeing.
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -194,6 +199,12 @@ REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
 REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=30)
 REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
 
+# "My credits" (selfservice/, /me/): LibreChat users sign in by a mailed single-use link.
+ME_LINK_TTL_MINUTES = env.int("ME_LINK_TTL_MINUTES", default=15)
+ME_SESSION_HOURS = env.int("ME_SESSION_HOURS", default=12)
+ME_RATE_LIMIT_PER_IP_PER_HOUR = env.int("ME_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
+ME_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("ME_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
+
 # Logs go to stdout (the container's log); LOG_FORMAT=json writes one JSON object per line.
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
@@ -246,7 +257,7 @@ if BASE_PATH:
     # Absolute: gunicorn loads the app without the script prefix set, and the static files
     # storage keeps the URL it first sees.
     STATIC_URL = f"{BASE_PATH}/static/"
-    SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = f"{BASE_PATH}/"
+    SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = LANGUAGE_COOKIE_PATH = f"{BASE_PATH}/"
 
 # X-Forwarded-Proto/-Host/-For are believed only when a proxy we run sets them (the client
 # address for rate limits and login throttling: web.client_ip).

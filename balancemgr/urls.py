@@ -13,6 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("request/", include("requests_app.urls")),
+    path("me/", include("selfservice.urls")),
+    # The public pages' language switcher (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 if settings.METRICS_ENABLED:

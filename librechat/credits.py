@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from librechat.documents import credits_number
 
@@ -33,13 +34,17 @@ def parse_credits(value: object, *, minimum_credits: int = 0, maximum_credits: i
     else:
         shown = value if len(str(value)) <= _MAX_AMOUNT_TEXT_LENGTH else f"{str(value)[:_MAX_AMOUNT_TEXT_LENGTH]}…"
         raise ValidationError(
-            f"Amount must be a whole number of credits such as 5000000 or 5,000,000, not {str(shown)!r}."
+            gettext("Amount must be a whole number of credits such as 5000000 or 5,000,000, not %(value)s.")
+            % {"value": repr(str(shown))}
         )
     if amount < minimum_credits:
-        raise ValidationError(f"Amount must be at least {minimum_credits} credits.")
+        raise ValidationError(gettext("Amount must be at least %(minimum)s credits.") % {"minimum": minimum_credits})
     if amount > maximum_credits:
         setting = " (MAX_CREDIT_AMOUNT)" if maximum_credits == settings.MAX_CREDIT_AMOUNT else ""
-        raise ValidationError(f"Amount must be at most {format_credits(maximum_credits)} credits{setting}.")
+        raise ValidationError(
+            gettext("Amount must be at most %(maximum)s credits%(setting)s.")
+            % {"maximum": format_credits(maximum_credits), "setting": setting}
+        )
     return amount
 
 

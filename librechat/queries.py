@@ -23,11 +23,14 @@ SPENDING_TOKEN_TYPES = ["prompt", "completion"]
 DUPLICATES_CACHE_SECONDS = 60
 
 
-def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
-    """{user id: the balance document LibreChat uses}; older installs hold duplicates and the earliest counts."""
+def earliest_balances(user_ids: Iterable[ObjectId], fields: Iterable[str] = ()) -> dict[ObjectId, dict]:
+    """{user id: the balance document LibreChat uses}; older installs hold duplicates and the earliest counts.
+
+    Documents hold `user`, `tokenCredits` and the other `fields` asked for.
+    """
     balances: dict[ObjectId, dict] = {}
     user_ids = list(user_ids)
-    projection = {"user": 1, "tokenCredits": 1, "reservations": 1}
+    projection = {"user": 1, "tokenCredits": 1, "reservations": 1, **dict.fromkeys(fields, 1)}
     cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, projection)
     # One batch for the whole answer instead of the driver's default first batch of 101.
     for document in cursor.sort("_id", 1).batch_size(len(user_ids) + 100):

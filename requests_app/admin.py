@@ -19,17 +19,17 @@ Status = CreditRequest.Status
 @admin.register(CreditRequest)
 class CreditRequestAdmin(admin.ModelAdmin):
     list_display = [
-        "created_at", "email", "user_link", "reference", "wished", "status", "is_duplicate",
+        "created_at", "email", "email_verified", "user_link", "reference", "wished", "status", "is_duplicate",
         "granted", "decided_by", "mail_outcome", "crediting",
     ]  # fmt: skip
     list_display_links = ["created_at", "email"]
-    list_filter = ["status", "is_duplicate", "channel", "crediting"]
+    list_filter = ["status", "email_verified", "is_duplicate", "channel", "crediting"]
     search_fields = ["email", "reference"]
     search_help_text = "Any part of an email or a reference."
     actions = ["approve", "reject", "resend_notification", "retry_crediting"]
     fieldsets = [
         ("Request", {"fields": ["email", "user_link", "reference", "wished", "reason", "client_ip", "created_at"]}),
-        ("Flags", {"fields": ["is_duplicate"]}),
+        ("Flags", {"fields": ["email_verified", "is_duplicate", "language"]}),
         ("Decision", {"fields": ["status", "granted", "decided_by", "decided_at", "channel", "decision_note"]}),
         ("Crediting", {"fields": ["crediting", "crediting_started_at", "crediting_error", "audit_link"]}),
         ("Mail", {"fields": ["notified_at", "notify_error", "requester_notified_at", "requester_notify_error"]}),

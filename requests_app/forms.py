@@ -1,29 +1,40 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from librechat.credits import format_credits_and_usd, parse_credits
 from web.credit_amount import CreditAmountField
 
-AMOUNT_HELP = "Whole credits; 1,000,000 credits = $1.00."
+DEFAULT_REFERENCE_LABEL = "Reference"
+AMOUNT_HELP = _("Whole credits; 1,000,000 credits = $1.00.")
 
 
 class CreditRequestForm(forms.Form):
     """The public request form. `website` is a honeypot: hidden from people, filled in by bots."""
 
     email = forms.EmailField(
-        max_length=254, help_text="The email address you sign in to LibreChat with.", widget=forms.EmailInput()
+        label=_("Email"),
+        max_length=254,
+        help_text=_("The email address you sign in to LibreChat with."),
+        widget=forms.EmailInput(),
     )
     reference = forms.CharField(max_length=100, required=False)
-    amount_wished = forms.CharField(label="Credits wished", max_length=40, required=False, help_text=AMOUNT_HELP)
+    amount_wished = forms.CharField(label=_("Credits wished"), max_length=40, required=False, help_text=AMOUNT_HELP)
     reason = forms.CharField(
-        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="At most 1,000 characters."
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("At most 1,000 characters."),
     )
-    website = forms.CharField(required=False, label="Leave this field empty")
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         reference = self.fields["reference"]
-        reference.label = settings.REQUEST_REFERENCE_LABEL
+        # The default label is translated; an operator's own label is shown as they wrote it.
+        custom_label = settings.REQUEST_REFERENCE_LABEL != DEFAULT_REFERENCE_LABEL
+        reference.label = settings.REQUEST_REFERENCE_LABEL if custom_label else _("Reference")
         reference.required = settings.REQUEST_REFERENCE_REQUIRED
         self.fields["email"].widget.attrs.update({"autocomplete": "email"})
         self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})

@@ -10,6 +10,7 @@ request, from their address, still reaches the admins while the stranger's is pe
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language
 
 from ledger.changes import targets_for_emails
 from requests_app.models import CreditRequest
@@ -32,11 +33,19 @@ def seconds_until_email_allowed(email: str, ip: str) -> int:
 
 
 def record_request(
-    *, email: str, reference: str, amount_wished_credits: int | None, reason: str, client_ip: str
+    *,
+    email: str,
+    reference: str,
+    amount_wished_credits: int | None,
+    reason: str,
+    client_ip: str,
+    email_verified: bool = False,
 ) -> CreditRequest:
     """Store a request and have the worker mail the admins if the email is known and not a duplicate.
 
     The requester is told the same in every case, so the page never reveals who has an account.
+    `email_verified`: sent by a user signed in to /me/ with a link mailed to `email`. The request
+    keeps the active language, for the mails that answer it.
     """
     targets, _unknown, _ambiguous = targets_for_emails([email])
     credit_request = CreditRequest(
@@ -47,6 +56,8 @@ def record_request(
         reason=reason,
         client_ip=client_ip or None,
         is_duplicate=has_pending_request(email, client_ip),
+        email_verified=email_verified,
+        language=get_language() or "",
     )
     with transaction.atomic():
         try:

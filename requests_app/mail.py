@@ -14,10 +14,11 @@ from bson import ObjectId
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from pymongo.errors import PyMongoError
 
-from librechat.credits import format_credits_and_usd, format_usd
+from librechat.credits import format_credits, format_credits_and_usd, format_usd
 from librechat.mongo import connection_failure_behind, describe_mongo_error, librechat_db
 from librechat.queries import earliest_balances, spending_by_user
 from outbox.models import Message
@@ -93,14 +94,21 @@ def notify_requester(credit_request: CreditRequest, balance_credits: float | Non
     approved = credit_request.status == CreditRequest.Status.APPROVED
     context = {
         "credit_request": credit_request,
-        "granted": format_credits_and_usd(credit_request.amount_granted_credits, " credits"),
-        "balance": None if balance_credits is None else format_credits_and_usd(balance_credits, " credits"),
+        "granted": format_credits(credit_request.amount_granted_credits),
+        "granted_usd": format_usd(credit_request.amount_granted_credits),
+        "balance": None if balance_credits is None else format_credits(balance_credits),
+        "balance_usd": format_usd(balance_credits),
         "note_lines": quoted_lines(credit_request.decision_note),
     }
-    subject = "Your credit request was approved" if approved else "Your credit request was not approved"
     template = "requester_approved" if approved else "requester_rejected"
     key = f"{_reference(credit_request)}:requester:{credit_request.status}"
-    _queue(REQUESTER_EVENT, credit_request, subject, template, context, credit_request.email, key)
+    # In the language the requester used on the page, whoever decides and in whatever language.
+    with translation.override(credit_request.language or settings.LANGUAGE_CODE):
+        if approved:
+            subject = gettext("Your credit request was approved")
+        else:
+            subject = gettext("Your credit request was not approved")
+        _queue(REQUESTER_EVENT, credit_request, subject, template, context, credit_request.email, key)
     return True
 
 

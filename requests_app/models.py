@@ -35,6 +35,12 @@ class CreditRequest(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     # Sent while another request of the same email from the same address was pending: stored, not mailed.
     is_duplicate = models.BooleanField(default=False)
+    # Sent from /me/ by a user signed in with a link mailed to this address, not the anonymous form.
+    email_verified = models.BooleanField(
+        "email verified", default=False, help_text="Sent while signed in by a link mailed to this address."
+    )
+    # The requester's language on the page (settings.LANGUAGES): their mails are written in it.
+    language = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from pymongo.errors import PyMongoError
 
@@ -14,10 +16,12 @@ from requests_app import decisions, intake, links
 from requests_app.forms import CreditRequestForm, CustomAmountForm, RejectForm
 from requests_app.models import CreditRequest
 from web.client_ip import client_ip
+from web.i18n import in_visitor_language
 
 DECISION_FORMS = {links.CUSTOM: CustomAmountForm, links.REJECT: RejectForm}
 
 
+@in_visitor_language
 @require_http_methods(["GET", "POST"])
 def request_credits(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -44,10 +48,11 @@ def request_credits(request: HttpRequest) -> HttpResponse:
         if not isinstance(exc, PyMongoError) and connection_failure_behind(exc) is None:
             raise
         # Public page: no database address or error text, just "later".
-        return _notice(request, "Please try again later", "Requests cannot be taken right now.", status=503)
+        return _notice(request, _("Please try again later"), _("Requests cannot be taken right now."), status=503)
     return redirect("requests_app:sent")
 
 
+@in_visitor_language
 def request_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "requests_app/public/request_sent.html")
 
@@ -112,7 +117,8 @@ def _too_many_requests(request: HttpRequest, form: CreditRequestForm, wait_secon
     """The form again with what was typed, and when it may be sent."""
     minutes = max(1, round(wait_seconds / 60))
     retry_at = timezone.localtime(timezone.now() + timedelta(seconds=wait_seconds))
-    context = {"form": form, "too_many": f"{minutes} minute{'s' if minutes != 1 else ''}", "retry_at": retry_at}
+    too_many = ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
+    context = {"form": form, "too_many": too_many, "retry_at": retry_at}
     response = render(request, "requests_app/public/request_form.html", context, status=429)
     response["Retry-After"] = str(wait_seconds)
     return response

@@ -21,6 +21,7 @@ MAY_IMPORT = {
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
     "policies": {"librechat", "web", "ledger", "balances"},
+    "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies"},
 }
 
 

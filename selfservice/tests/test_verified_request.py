@@ -1,0 +1,128 @@
+"""A signed-in user asks for credits from the statement: the request is marked verified, end to end over SMTP."""
+
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+
+from librechat.embedded_mongo import free_port
+from librechat.testing import create_user, credits_of
+from requests_app.models import CreditRequest
+from selfservice.tests.conftest import LINK_PATTERN, ask_for_link, sign_in
+
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+class Mailbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    def messages_to(self, address: str) -> list:
+        return [
+            message_from_bytes(envelope.original_content, policy=policy.default)
+            for envelope in self.envelopes
+            if envelope.rcpt_tos == [address]
+        ]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield mailbox
+    controller.stop()
+
+
+def run_worker() -> None:
+    call_command("ledger_worker", batch=True, verbosity=0)
+
+
+def plain_text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_signed_in_request_is_verified_mailed_approved_and_shown(client, mongo, smtp_server):
+    alice = create_user("alice@example.com", 20_000)
+    assert ask_for_link(client, "alice@example.com").status_code == 302
+    assert smtp_server.envelopes == [], "the page only queues the mail"
+    run_worker()
+    [link_mail] = smtp_server.messages_to("alice@example.com")
+    link = LINK_PATTERN.search(plain_text(link_mail)).group(0).removeprefix("http://testserver")
+    assert client.post(link).status_code == 302
+
+    response = client.post("/me/request/", {"reference": "JOB-3", "amount_wished": "5,000,000", "reason": "thesis"})
+    assert response.status_code == 302 and response["Location"] == "/me/?requested=1#requests"
+    credit_request = CreditRequest.objects.get()
+    assert (credit_request.email, credit_request.librechat_user_id) == ("alice@example.com", str(alice))
+    assert credit_request.email_verified and credit_request.amount_wished_credits == 5_000_000
+    assert "Request sent" in client.get(response["Location"]).content.decode()
+
+    run_worker()
+    [admin_mail] = smtp_server.messages_to("ann@example.com")
+    text = plain_text(admin_mail)
+    assert "Email verified: sent while signed in" in text
+    assert "verified: sent while signed in" in admin_mail.get_body(preferencelist=("html",)).get_content()
+    approve_url = next(line for line in text.splitlines() if "/request/decide/" in line and "/approve/" in line)
+    assert client.post(approve_url.removeprefix("http://testserver")).status_code == 200
+    assert credits_of(alice) == 5_020_000
+
+    run_worker()
+    [answer] = smtp_server.messages_to("alice@example.com")[1:]
+    assert answer["Subject"] == "Your credit request was approved"
+    assert "5,000,000 credits ($5.00) were added" in plain_text(answer)
+    page = client.get("/me/").content.decode()
+    assert "your credit request" in page and "approved" in page
+
+
+def test_the_public_form_stays_unverified(client, mongo):
+    create_user("alice@example.com", 20_000)
+    response = client.post("/request/", {"email": "alice@example.com", "reference": "J", "reason": "x"})
+    assert response.status_code == 302
+    assert CreditRequest.objects.get().email_verified is False
+
+
+def test_the_request_form_needs_a_session(client, mongo):
+    create_user("alice@example.com", 20_000)
+    response = client.post("/me/request/", {"reference": "J", "reason": "x"})
+    assert response.status_code == 302 and response["Location"] == "/me/"
+    assert CreditRequest.objects.count() == 0
+
+
+def test_a_bad_amount_is_shown_on_the_statement(client, mongo):
+    create_user("alice@example.com", 20_000)
+    sign_in(client, "alice@example.com")
+    response = client.post("/me/request/", {"reference": "J", "amount_wished": "lots", "reason": "x"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "There is a problem" in page and "My credits" in page
+    assert CreditRequest.objects.count() == 0
+
+
+def test_requests_from_the_statement_are_rate_limited_per_email(client, mongo, settings):
+    settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 1
+    create_user("alice@example.com", 20_000)
+    sign_in(client, "alice@example.com")
+    fields = {"reference": "J", "amount_wished": "", "reason": "x"}
+    assert client.post("/me/request/", fields).status_code == 302
+    response = client.post("/me/request/", fields)
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert CreditRequest.objects.count() == 1
+
+
+def test_the_admin_queue_shows_and_filters_verified_requests(client, admin_client, mongo):
+    create_user("alice@example.com", 20_000)
+    sign_in(client, "alice@example.com")
+    client.post("/me/request/", {"reference": "VERIFIED-1", "reason": "x"})
+    client.post("/request/", {"email": "alice@example.com", "reference": "ANON-1", "reason": "x"})
+    page = admin_client.get("/admin/requests_app/creditrequest/?email_verified__exact=1").content.decode()
+    assert "VERIFIED-1" in page and "ANON-1" not in page
+    assert "column-email_verified" in page
