@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "analytics",
     "ninja",
     "api",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,16 @@ REQUEST_APPROVE_PRESETS_CREDITS = env.list(
     "REQUEST_APPROVE_PRESETS_CREDITS", cast=int, default=[5_000_000, 10_000_000, 20_000_000]
 )
 REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
+
+# Alerts and reports (alerts/): run by `manage.py send_alerts` in the worker; see the README.
+LOW_BALANCE_THRESHOLDS = env.list("LOW_BALANCE_THRESHOLDS", cast=int, default=[1_000_000, 0])
+LOW_BALANCE_MAIL_USERS = env.bool("LOW_BALANCE_MAIL_USERS", default=False)
+ALERT_IMMEDIATE = env.bool("ALERT_IMMEDIATE", default=False)
+ALERT_DIGEST_HOUR_UTC = env.int("ALERT_DIGEST_HOUR_UTC", default=7)
+ALERT_TOP_UP_CREDITS = env.int("ALERT_TOP_UP_CREDITS", default=5_000_000)
+ALERT_REQUEST_WAITING_HOURS = env.int("ALERT_REQUEST_WAITING_HOURS", default=24)
+REPORT_TO = env.list("REPORT_TO", default=[])
+REPORT_SCHEDULE = env.list("REPORT_SCHEDULE", default=["weekly", "monthly"])
 REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=10)
 REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("request/", include("requests_app.urls")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 if settings.METRICS_ENABLED:

@@ -19,6 +19,7 @@ MAY_IMPORT = {
     "requests_app": {"librechat", "web", "ledger", "balances"},
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
+    "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox"},
 }
 
 

@@ -1,0 +1,72 @@
+from django.db import models
+
+
+class ThresholdState(models.Model):
+    """Whether one user's low-balance alert for one threshold has fired since their balance was last above it.
+
+    One row per (user, threshold): firing is a conditional update (or the insert) of this row, so two
+    workers checking at once mail a crossing exactly once.
+    """
+
+    librechat_user_id = models.CharField(max_length=24)
+    email = models.CharField(max_length=320)
+    threshold_credits = models.BigIntegerField()
+    fired = models.BooleanField(default=False)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    available_credits_when_fired = models.FloatField(null=True, blank=True)
+    rearmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["librechat_user_id", "threshold_credits"], name="one_state_per_threshold")
+        ]
+        indexes = [models.Index(fields=["fired", "fired_at"], name="threshold_fired")]
+
+    def __str__(self) -> str:
+        return f"{self.email} below {self.threshold_credits}: {'fired' if self.fired else 'armed'}"
+
+
+class MailOptOut(models.Model):
+    """A LibreChat user who followed the unsubscribe link of a low-balance mail."""
+
+    librechat_user_id = models.CharField(max_length=24, unique=True)
+    email = models.CharField(max_length=320)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CheckState(models.Model):
+    """Where the low-balance check left off in LibreChat's transactions (one row)."""
+
+    last_transaction_id = models.CharField(max_length=24, blank=True)
+    last_full_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def load(cls) -> "CheckState":
+        state, _ = cls.objects.get_or_create(pk=1)
+        return state
+
+    def __str__(self) -> str:
+        return f"checked up to {self.last_transaction_id or 'nothing'}"
+
+
+class ScheduledRun(models.Model):
+    """One job done for one key: a digest for a day, a report for a week, an alert for a stopped batch.
+
+    Unique, and created in the transaction that queues the job's messages: it happens exactly once.
+    """
+
+    job = models.CharField(max_length=40)
+    key = models.CharField(max_length=40, help_text="What it covers: 2026-11-30, 2026-W48, a batch's id.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="one_run_per_job_and_key")]
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.key}"
