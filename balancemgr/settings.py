@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     # the ledger, then the features.
     "librechat",
     "web",
+    "outbox",
     "ledger",
     "balances",
     "audit",
@@ -153,6 +154,11 @@ BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
 # django-tasks (the backport of Django 6's tasks) with its database backend: the worker is
 # `manage.py ledger_worker`, and the queue lives in this tool's own database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# The outbox (every mail this tool sends goes through it, from the worker): a failed send is tried
+# again after 1, 2, 4, ... times OUTBOX_FIRST_RETRY_SECONDS, at most OUTBOX_MAX_ATTEMPTS times in all.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_FIRST_RETRY_SECONDS = env.int("OUTBOX_FIRST_RETRY_SECONDS", default=60)
 
 # Credit requests (requests_app). The WEBHOOK_* and NOTIFY_TO names are the old Balance Manager's,
 # so an operator's existing .env keeps working.

@@ -111,8 +111,12 @@ class CreditRequestAdmin(admin.ModelAdmin):
         if skipped := queryset.count() - mailable.count():
             self.message_user(request, f"{skipped} decided or unknown-email requests were not mailed.", messages.INFO)
         for credit_request in mailable:
-            if mail.notify_admins(credit_request):
-                self.message_user(request, f"Request {credit_request.pk}: notification sent.", messages.SUCCESS)
+            try:
+                count = mail.notify_admins(credit_request, again=True)
+            except mail.LibreChatUnavailable:
+                count = 0
+            if count:
+                self.message_user(request, f"Request {credit_request.pk}: notification queued.", messages.SUCCESS)
             else:
                 self.message_user(
                     request, f"Request {credit_request.pk}: {credit_request.notify_error}", messages.ERROR

@@ -1,11 +1,19 @@
-"""Taking in a request from the public page: rate limits, the record, the admin mail."""
+"""Taking in a request from the public page: rate limits, the record, the admin mail handed to the worker.
+
+The page must not tell who has an account, not even by its timing: every request does the same
+work here (one lookup, one row, one task); the worker decides whether the admins are mailed.
+
+Limits and duplicates are counted per client address and email, never per email alone: a stranger
+posting for someone else's email uses up only their own address's allowance, and the owner's own
+request, from their address, still reaches the admins while the stranger's is pending.
+"""
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from ledger.changes import targets_for_emails
-from requests_app import mail
 from requests_app.models import CreditRequest
+from requests_app.tasks import notify_admins_of_request
 from web.ratelimit import seconds_until_allowed
 
 HOUR_SECONDS = 3600
@@ -17,16 +25,16 @@ def seconds_until_ip_allowed(ip: str) -> int:
     )
 
 
-def seconds_until_email_allowed(email: str) -> int:
+def seconds_until_email_allowed(email: str, ip: str) -> int:
     return seconds_until_allowed(
-        f"request-email:{email}", limit=settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR, window_seconds=HOUR_SECONDS
+        f"request-email:{ip}:{email}", limit=settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR, window_seconds=HOUR_SECONDS
     )
 
 
 def record_request(
     *, email: str, reference: str, amount_wished_credits: int | None, reason: str, client_ip: str
 ) -> CreditRequest:
-    """Store a request and mail the admins, unless the email is unknown or already has one pending.
+    """Store a request and have the worker mail the admins if the email is known and not a duplicate.
 
     The requester is told the same in every case, so the page never reveals who has an account.
     """
@@ -38,18 +46,20 @@ def record_request(
         amount_wished_credits=amount_wished_credits,
         reason=reason,
         client_ip=client_ip or None,
-        is_duplicate=has_pending_request(email),
+        is_duplicate=has_pending_request(email, client_ip),
     )
-    try:
-        with transaction.atomic():
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                credit_request.save()
+        except IntegrityError:  # the same address sent a request for this email in the meantime, and it is mailed
+            credit_request.is_duplicate = True
             credit_request.save()
-    except IntegrityError:  # a request from the same email was stored in the meantime, and is mailed
-        credit_request.is_duplicate = True
-        credit_request.save()
-    if credit_request.librechat_user_id and not credit_request.is_duplicate:
-        mail.notify_admins(credit_request)
+        notify_admins_of_request.enqueue(credit_request.pk)
     return credit_request
 
 
-def has_pending_request(email: str) -> bool:
-    return CreditRequest.objects.filter(email=email, status=CreditRequest.Status.PENDING).exists()
+def has_pending_request(email: str, client_ip: str | None) -> bool:
+    """A pending request from this address for this email is already mailed (or will be)."""
+    pending = CreditRequest.objects.filter(email=email, status=CreditRequest.Status.PENDING, is_duplicate=False)
+    return pending.filter(client_ip=client_ip or None).exists()

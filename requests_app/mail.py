@@ -1,17 +1,17 @@
 """Every mail about credit requests: the admin notification with its signed buttons, and the requester's answer.
 
+Mails are queued in the outbox and sent by the worker, never inside a web request; the worker's
+outcome comes back through `record_outcome` onto the request's notified/notify_error fields.
 Each mail has a plain-text and an HTML part. Anything the requester typed is untrusted: the HTML
 templates escape it, the plain part quotes it line by line without control characters, and the
 subject holds only a single cleaned line.
 """
 
-import logging
 import re
 from datetime import timedelta
 
 from bson import ObjectId
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -20,39 +20,74 @@ from pymongo.errors import PyMongoError
 from librechat.credits import format_credits_and_usd, format_usd
 from librechat.mongo import connection_failure_behind, describe_mongo_error, librechat_db
 from librechat.queries import earliest_balances, spending_by_user
+from outbox.models import Message
+from outbox.queue import queue_message, resend
 from requests_app import links
 from requests_app.models import CreditRequest
 
-log = logging.getLogger(__name__)
 SPEND_WINDOW = timedelta(days=30)
+ADMIN_EVENT = "credit_request.admin"
+REQUESTER_EVENT = "credit_request.requester"
+# Which fields of the request hold the outcome of each event's messages.
+OUTCOME_FIELDS = {
+    ADMIN_EVENT: ("notified_at", "notify_error"),
+    REQUESTER_EVENT: ("requester_notified_at", "requester_notify_error"),
+}
+_REFERENCE_PREFIX = "credit_request:"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SUBJECT_LENGTH = 120
 
 
-def notify_admins(credit_request: CreditRequest) -> bool:
-    """Mail each NOTIFY_TO address its own signed buttons; the outcome is recorded on the request."""
+class LibreChatUnavailable(Exception):
+    """The admin mail needs the requester's balance and spend, and LibreChat's MongoDB did not answer."""
+
+
+def admins_should_hear_of(credit_request: CreditRequest) -> bool:
+    """Pending requests of a LibreChat user that are not a repeat of one already mailed."""
+    return (
+        credit_request.status == CreditRequest.Status.PENDING
+        and bool(credit_request.librechat_user_id)
+        and not credit_request.is_duplicate
+    )
+
+
+def notify_admins(credit_request: CreditRequest, *, again: bool = False) -> int:
+    """Queue one mail per NOTIFY_TO address, each with its own signed buttons; returns how many.
+
+    Each address is queued once per request; `again` sends the queued ones again.
+    Raises LibreChatUnavailable (recorded on the request) when MongoDB does not answer.
+    """
     if not settings.NOTIFY_TO:
-        return _record(credit_request, "notified_at", "notify_error", ["NOTIFY_TO is empty: no admin was mailed."])
+        _record(credit_request, "notify_error", "NOTIFY_TO is empty: no admin was mailed.")
+        return 0
     try:
         context = admin_mail_context(credit_request)
     except Exception as exc:
         if not isinstance(exc, PyMongoError) and connection_failure_behind(exc) is None:
             raise
-        return _record(
-            credit_request, "notified_at", "notify_error", [f"LibreChat's MongoDB: {describe_mongo_error(exc)}"]
-        )
+        _record(credit_request, "notify_error", f"LibreChat's MongoDB: {describe_mongo_error(exc)}")
+        raise LibreChatUnavailable from exc
     subject = one_line(f"Credit request from {credit_request.email}" + _reference_suffix(credit_request))
-    errors = []
+    keys = []
     for recipient in settings.NOTIFY_TO:
+        keys.append(f"{_reference(credit_request)}:admin:{recipient}")
         buttons = decision_buttons(credit_request, recipient)
-        error = _send(subject, "admin_request", {**context, **buttons, "recipient": recipient}, recipient)
-        if error:
-            errors.append(f"{recipient}: {error}")
-    return _record(credit_request, "notified_at", "notify_error", errors)
+        _queue(
+            ADMIN_EVENT,
+            credit_request,
+            subject,
+            "admin_request",
+            {**context, **buttons, "recipient": recipient},
+            recipient,
+            keys[-1],
+        )
+    if again:
+        resend(Message.objects.filter(dedupe_key__in=keys))
+    return len(keys)
 
 
 def notify_requester(credit_request: CreditRequest, balance_credits: float | None = None) -> bool:
-    """Tell a known LibreChat user the decision; unknown emails are never mailed."""
+    """Queue the decision for a known LibreChat user; unknown emails are never mailed."""
     if not settings.REQUEST_NOTIFY_REQUESTER or not credit_request.librechat_user_id:
         return False
     approved = credit_request.status == CreditRequest.Status.APPROVED
@@ -64,8 +99,31 @@ def notify_requester(credit_request: CreditRequest, balance_credits: float | Non
     }
     subject = "Your credit request was approved" if approved else "Your credit request was not approved"
     template = "requester_approved" if approved else "requester_rejected"
-    error = _send(subject, template, context, credit_request.email)
-    return _record(credit_request, "requester_notified_at", "requester_notify_error", [error] if error else [])
+    key = f"{_reference(credit_request)}:requester:{credit_request.status}"
+    _queue(REQUESTER_EVENT, credit_request, subject, template, context, credit_request.email, key)
+    return True
+
+
+def record_outcome(message: Message) -> None:
+    """After each send attempt of a request's mail: "sent" once all went out, else what failed (connected in apps)."""
+    if message.event not in OUTCOME_FIELDS or not message.reference.startswith(_REFERENCE_PREFIX):
+        return
+    sent_field, error_field = OUTCOME_FIELDS[message.event]
+    siblings = list(Message.objects.filter(event=message.event, reference=message.reference))
+    errors = [
+        f"{sibling.recipient}: {sibling.last_error}"
+        + (" (trying again)" if sibling.status == Message.Status.PENDING else "")
+        for sibling in siblings
+        if sibling.status != Message.Status.SENT and sibling.last_error
+    ]
+    all_sent = all(sibling.status == Message.Status.SENT for sibling in siblings)
+    request_pk = int(message.reference.removeprefix(_REFERENCE_PREFIX))
+    CreditRequest.objects.filter(pk=request_pk).update(
+        **{
+            sent_field: max(sibling.sent_at for sibling in siblings) if all_sent else None,
+            error_field: "\n".join(errors),
+        }
+    )
 
 
 def admin_mail_context(credit_request: CreditRequest) -> dict:
@@ -116,24 +174,24 @@ def _reference_suffix(credit_request: CreditRequest) -> str:
     return f" ({credit_request.reference})" if credit_request.reference else ""
 
 
-def _send(subject: str, template: str, context: dict, recipient: str) -> str:
-    """Send one mail; returns "" or the error (any backend's: SMTP, network, a provider's API)."""
-    text = render_to_string(f"requests_app/mail/{template}.txt", context)
-    html = render_to_string(f"requests_app/mail/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [recipient])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    # Backends raise what they like (smtplib, socket, anymail's API errors): a failed send must be
-    # recorded and the request kept, whatever the cause.
-    except Exception as exc:
-        log.exception("Mail %r to %s failed", subject, recipient)
-        return f"{exc.__class__.__name__}: {exc}"
-    return ""
+def _reference(credit_request: CreditRequest) -> str:
+    return f"{_REFERENCE_PREFIX}{credit_request.pk}"
 
 
-def _record(credit_request: CreditRequest, sent_field: str, error_field: str, errors: list[str]) -> bool:
-    setattr(credit_request, sent_field, None if errors else timezone.now())
-    setattr(credit_request, error_field, "\n".join(errors))
-    credit_request.save(update_fields=[sent_field, error_field])
-    return not errors
+def _queue(
+    event: str, credit_request: CreditRequest, subject: str, template: str, context: dict, recipient: str, key: str
+) -> None:
+    queue_message(
+        event=event,
+        recipient=recipient,
+        subject=subject,
+        body_text=render_to_string(f"requests_app/mail/{template}.txt", context),
+        body_html=render_to_string(f"requests_app/mail/{template}.html", context),
+        reference=_reference(credit_request),
+        dedupe_key=key,
+    )
+
+
+def _record(credit_request: CreditRequest, error_field: str, error: str) -> None:
+    setattr(credit_request, error_field, error)
+    credit_request.save(update_fields=[error_field])

@@ -32,7 +32,7 @@ class CreditRequest(models.Model):
     amount_wished_credits = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
-    # Sent while another request of the same email was pending: stored, not mailed.
+    # Sent while another request of the same email from the same address was pending: stored, not mailed.
     is_duplicate = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -57,11 +57,12 @@ class CreditRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Two requests sent at the same moment must not both be mailed: the second is a duplicate.
+            # Two requests from one address sent at the same moment must not both be mailed: the
+            # second is a duplicate. Per address, so a stranger's request cannot silence the owner's.
             models.UniqueConstraint(
-                fields=["email"],
+                fields=["email", "client_ip"],
                 condition=models.Q(status="pending", is_duplicate=False),
-                name="one_mailed_pending_request_per_email",
+                name="one_mailed_pending_request_per_email_and_address",
             )
         ]
 

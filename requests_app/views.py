@@ -1,9 +1,11 @@
+from datetime import timedelta
 from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from pymongo.errors import PyMongoError
 
@@ -20,19 +22,19 @@ DECISION_FORMS = {links.CUSTOM: CustomAmountForm, links.REJECT: RejectForm}
 def request_credits(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "requests_app/public/request_form.html", {"form": CreditRequestForm()})
-    ip = client_ip(request)
-    if wait_seconds := intake.seconds_until_ip_allowed(ip):
-        return _too_many_requests(request, wait_seconds)
     form = CreditRequestForm(request.POST)
     if form.is_bot:
         return redirect("requests_app:sent")
+    # Only valid posts count against the limits: a typo must not lock out everyone behind one address.
     if not form.is_valid():
         return render(request, "requests_app/public/request_form.html", {"form": form}, status=400)
-    if wait_seconds := intake.seconds_until_email_allowed(form.cleaned_data["email"]):
-        return _too_many_requests(request, wait_seconds)
+    ip = client_ip(request)
+    email = form.cleaned_data["email"]
+    if wait_seconds := intake.seconds_until_email_allowed(email, ip) or intake.seconds_until_ip_allowed(ip):
+        return _too_many_requests(request, form, wait_seconds)
     try:
         intake.record_request(
-            email=form.cleaned_data["email"],
+            email=email,
             reference=form.cleaned_data["reference"],
             amount_wished_credits=form.cleaned_data["amount_wished"],
             reason=form.cleaned_data["reason"],
@@ -97,10 +99,12 @@ def _apply(credit_request: CreditRequest, link: links.Link, form) -> None:
     decisions.approve(credit_request, amount_credits=amount, decided_by=decided_by, channel=channel)
 
 
-def _too_many_requests(request: HttpRequest, wait_seconds: int) -> HttpResponse:
+def _too_many_requests(request: HttpRequest, form: CreditRequestForm, wait_seconds: int) -> HttpResponse:
+    """The form again with what was typed, and when it may be sent."""
     minutes = max(1, round(wait_seconds / 60))
-    message = f"Too many requests. Please try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    response = _notice(request, "Too many requests", message, status=429)
+    retry_at = timezone.localtime(timezone.now() + timedelta(seconds=wait_seconds))
+    context = {"form": form, "too_many": f"{minutes} minute{'s' if minutes != 1 else ''}", "retry_at": retry_at}
+    response = render(request, "requests_app/public/request_form.html", context, status=429)
     response["Retry-After"] = str(wait_seconds)
     return response
 

@@ -13,10 +13,11 @@ PROJECT = "balancemgr"
 MAY_IMPORT = {
     "librechat": set(),
     "web": set(),
-    "ledger": {"librechat"},
+    "outbox": set(),
+    "ledger": {"librechat", "outbox"},
     "balances": {"librechat", "web", "ledger"},
     "audit": {"librechat", "web", "ledger", "balances"},
-    "requests_app": {"librechat", "web", "ledger", "balances"},
+    "requests_app": {"librechat", "web", "ledger", "balances", "outbox"},
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
     "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox"},

@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from requests_app.intake import has_pending_request
 from requests_app.models import CreditRequest
@@ -30,7 +31,8 @@ def submit(client, meta: dict | None = None, **fields):
 
 def pending_request(email="alice@example.com", user_id=None, **fields) -> CreditRequest:
     """A stored pending request, as the public page leaves it (without mailing anyone)."""
-    fields = {"reference": "JOB-1", "reason": "thesis", "is_duplicate": has_pending_request(email), **fields}
+    fields = {"reference": "JOB-1", "reason": "thesis", **fields}
+    fields.setdefault("is_duplicate", has_pending_request(email, fields.get("client_ip")))
     return CreditRequest.objects.create(email=email, librechat_user_id=str(user_id) if user_id else "", **fields)
 
 
@@ -47,3 +49,8 @@ def link_parts(url: str) -> tuple[int, str, str]:
 
 def outbox_to(address: str) -> list:
     return [message for message in mail.outbox if message.to == [address]]
+
+
+def run_worker() -> None:
+    """What `manage.py ledger_worker` does in production: compose the admin mails and send the outbox."""
+    call_command("ledger_worker", batch=True, verbosity=0)

@@ -11,7 +11,7 @@ from librechat.testing import create_user
 from requests_app import links
 from requests_app.mail import notify_admins
 from requests_app.models import CreditRequest
-from requests_app.tests.conftest import ADMINS, link_parts, links_in, outbox_to, pending_request, submit
+from requests_app.tests.conftest import ADMINS, link_parts, links_in, outbox_to, pending_request, run_worker, submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -38,6 +38,7 @@ def alice(mongo):
 
 def test_it_shows_who_asked_their_balance_and_spend_in_both_parts(client, alice):
     submit(client, amount_wished="2000000", reference="JOB-7", reason="GPU hours\nfor the thesis")
+    run_worker()
     message = outbox_to("ann@example.com")[0]
     html = message.alternatives[0][0]
     assert message.alternatives[0][1] == "text/html"
@@ -53,6 +54,7 @@ def test_it_shows_who_asked_their_balance_and_spend_in_both_parts(client, alice)
 
 def test_every_button_is_signed_for_its_request_action_amount_and_admin(client, alice):
     submit(client)
+    run_worker()
     credit_request = CreditRequest.objects.get()
     for admin in ADMINS:
         message = outbox_to(admin)[0]
@@ -76,12 +78,14 @@ def test_every_button_is_signed_for_its_request_action_amount_and_admin(client, 
 def test_links_keep_the_path_prefix_of_the_base_url(client, alice, settings):
     settings.WEBHOOK_BASE_URL = "https://chat.example.com/balance-manager/"
     submit(client)
+    run_worker()
     url = links_in(mail.outbox[0])[0]
     assert url.startswith("https://chat.example.com/balance-manager/request/decide/")
 
 
 def test_what_the_requester_typed_cannot_inject_html_or_headers(client, alice):
     response = submit(client, reference="<b>x</b>\r\nBcc: evil@example.com", reason='<a href="http://evil">click</a>')
+    run_worker()
     assert response.status_code == 302
     message = outbox_to("ann@example.com")[0]
     html = message.alternatives[0][0]
@@ -96,6 +100,7 @@ def test_a_failed_send_keeps_the_request_and_says_why(client, alice, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
     response = submit(client)
+    run_worker()
     assert response.status_code == 302
     credit_request = CreditRequest.objects.get()
     assert credit_request.notified_at is None
@@ -109,6 +114,8 @@ def test_resend_from_the_admin_sends_and_clears_the_error(operator_client, alice
         {"action": "resend_notification", "_selected_action": [credit_request.pk], "index": 0},
     )
     assert response.status_code == 302
+    assert mail.outbox == [], "queued, not sent inside the request"
+    run_worker()
     credit_request.refresh_from_db()
     assert credit_request.notify_error == "" and credit_request.notified_at is not None
     assert sorted(message.to[0] for message in mail.outbox) == ADMINS
@@ -117,6 +124,8 @@ def test_resend_from_the_admin_sends_and_clears_the_error(operator_client, alice
 def test_an_empty_notify_to_is_recorded_as_the_reason(alice, settings):
     settings.NOTIFY_TO = []
     credit_request = pending_request(user_id=alice)
-    assert notify_admins(credit_request) is False
+    assert notify_admins(credit_request) == 0
+    run_worker()
+    credit_request.refresh_from_db()
     assert credit_request.notify_error == "NOTIFY_TO is empty: no admin was mailed."
     assert mail.outbox == []

@@ -6,7 +6,7 @@ from django.core import mail
 from ledger.models import ChangeBatch
 from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app.models import CreditRequest
-from requests_app.tests.conftest import pending_request
+from requests_app.tests.conftest import pending_request, run_worker
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 QUEUE = "/admin/requests_app/creditrequest/"
@@ -79,6 +79,7 @@ def test_admin_reject_records_the_reason_and_tells_the_requester(operator_client
     assert response.status_code == 302
     credit_request.refresh_from_db()
     assert (credit_request.status, credit_request.decision_note) == ("rejected", "not this month")
+    run_worker()
     assert [m.to for m in mail.outbox] == [["alice@example.com"]] and "> not this month" in mail.outbox[0].body
     assert credits_of(alice) == 20_000
 
@@ -99,6 +100,7 @@ def test_a_failed_credit_stays_approved_and_retry_credits_once(operator_client, 
     credit_request.refresh_from_db()
     assert (credit_request.status, credit_request.crediting) == ("approved", "failed")
     assert "tokenCredits is not a number" in credit_request.crediting_error
+    run_worker()
     assert mail.outbox == [], "the requester hears only once the credits are there"
     page = operator_client.get(f"{QUEUE}{credit_request.pk}/change/").content.decode()
     assert "tokenCredits is not a number" in page
@@ -109,6 +111,7 @@ def test_a_failed_credit_stays_approved_and_retry_credits_once(operator_client, 
     credit_request.refresh_from_db()
     assert (credit_request.crediting, credit_request.crediting_error) == ("credited", "")
     assert credits_of(alice) == 5_020_000 and len(credit_transactions(alice)) == 1
+    run_worker()
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
 
 

@@ -6,7 +6,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from librechat.testing import create_user, credits_of
-from requests_app.tests.conftest import links_in, outbox_to
+from requests_app.tests.conftest import links_in, outbox_to, run_worker
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "requests"
@@ -40,6 +40,7 @@ def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, se
     page.fill("#id_reason", "Finishing the literature review.")
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Request received")
+    run_worker()
 
     approve_url = next(url for url in links_in(outbox_to("ann@example.com")[0]) if "/approve/" in url)
     mail.outbox.clear()
@@ -52,4 +53,5 @@ def test_a_request_is_approved_from_the_mailed_link(page, live_server, mongo, se
     expect(page.locator("h1")).to_have_text("Request approved")
     shoot(page, "decision-done-390px")
     assert credits_of(alice) == 5_020_000
+    run_worker()
     assert [message.to for message in mail.outbox] == [["alice@example.com"]]

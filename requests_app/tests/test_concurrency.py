@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connections
 from django.test import Client
 
@@ -10,7 +11,7 @@ from ledger.models import BalanceChange
 from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app import links
 from requests_app.models import CreditRequest
-from requests_app.tests.conftest import pending_request
+from requests_app.tests.conftest import pending_request, run_worker
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 CLICKS = 8
@@ -51,3 +52,5 @@ def test_simultaneous_posts_of_the_same_and_different_links_credit_once(mongo):
     assert credits_of(alice) == 20_000 + granted
     assert len(credit_transactions(alice)) == 1 and BalanceChange.objects.count() == 1
     assert CreditRequest.objects.count() == 1
+    run_worker()
+    assert [message.to for message in mail.outbox] == [["alice@example.com"]], "the requester hears once"

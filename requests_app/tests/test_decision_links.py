@@ -9,7 +9,7 @@ from django.core import mail
 from ledger.models import BalanceChange, ChangeBatch
 from librechat.testing import create_user, credit_transactions, credits_of
 from requests_app import links
-from requests_app.tests.conftest import link_parts, pending_request
+from requests_app.tests.conftest import link_parts, pending_request, run_worker
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -189,5 +189,6 @@ def test_with_login_required_an_operator_may_decide(operator_client, alice, cred
 
 def test_the_requester_is_told_about_the_approval(client, alice, credit_request):
     client.post(approve_url(credit_request))
+    run_worker()
     assert [message.to for message in mail.outbox] == [["alice@example.com"]]
     assert "5,000,000 credits ($5.00)" in mail.outbox[0].body

@@ -6,7 +6,7 @@ from django.core import mail
 from librechat.testing import create_user
 from requests_app import decisions
 from requests_app.models import CreditRequest
-from requests_app.tests.conftest import pending_request
+from requests_app.tests.conftest import pending_request, run_worker
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 ADMIN = CreditRequest.Channel.ADMIN
@@ -20,6 +20,8 @@ def alice(mongo):
 def test_an_approval_tells_the_amount_and_the_new_balance(alice):
     credit_request = pending_request(user_id=alice)
     decisions.approve(credit_request, amount_credits=5_000_000, decided_by="ann@example.com", channel=ADMIN)
+    run_worker()
+    credit_request.refresh_from_db()
     message = mail.outbox[0]
     assert message.to == ["alice@example.com"] and message.subject == "Your credit request was approved"
     for text in (message.body, message.alternatives[0][0]):
@@ -30,6 +32,7 @@ def test_an_approval_tells_the_amount_and_the_new_balance(alice):
 def test_a_rejection_quotes_the_reason_escaped(alice):
     credit_request = pending_request(user_id=alice)
     decisions.reject(credit_request, note="<i>no</i>\nsorry", decided_by="ann@example.com", channel=ADMIN)
+    run_worker()
     message = mail.outbox[0]
     assert message.subject == "Your credit request was not approved"
     assert "> <i>no</i>\n> sorry" in message.body
@@ -39,6 +42,7 @@ def test_a_rejection_quotes_the_reason_escaped(alice):
 def test_unknown_emails_are_never_mailed(mongo):
     credit_request = pending_request("nobody@example.com")
     decisions.reject(credit_request, note="", decided_by="ann@example.com", channel=ADMIN)
+    run_worker()
     assert mail.outbox == [] and credit_request.requester_notified_at is None
 
 
@@ -46,6 +50,7 @@ def test_it_can_be_switched_off(alice, settings):
     settings.REQUEST_NOTIFY_REQUESTER = False
     credit_request = pending_request(user_id=alice)
     decisions.approve(credit_request, amount_credits=1, decided_by="ann@example.com", channel=ADMIN)
+    run_worker()
     assert mail.outbox == []
 
 
@@ -54,6 +59,8 @@ def test_a_failed_notification_is_recorded_and_the_decision_stands(alice, settin
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
     credit_request = pending_request(user_id=alice)
     decisions.approve(credit_request, amount_credits=5_000_000, decided_by="ann@example.com", channel=ADMIN)
+    assert mail.outbox == [], "queued, not sent while the admin waits"
+    run_worker()
     credit_request.refresh_from_db()
     assert (credit_request.status, credit_request.crediting) == ("approved", "credited")
     assert (

@@ -8,7 +8,7 @@ from aiosmtpd.controller import Controller
 from librechat.embedded_mongo import free_port
 from librechat.testing import create_user, credits_of
 from requests_app.models import CreditRequest
-from requests_app.tests.conftest import ADMINS, submit
+from requests_app.tests.conftest import ADMINS, run_worker, submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -38,6 +38,8 @@ def smtp_server(settings):
 def test_the_mailed_approve_link_credits_the_user(client, mongo, smtp_server):
     alice = create_user("alice@example.com", 20_000)
     assert submit(client, reference="JOB-9").status_code == 302
+    assert smtp_server.envelopes == [], "the request only queues the mail"
+    run_worker()
     assert sorted(rcpt for envelope in smtp_server.envelopes for rcpt in envelope.rcpt_tos) == ADMINS
 
     envelope = next(e for e in smtp_server.envelopes if e.rcpt_tos == ["ann@example.com"])
