@@ -51,14 +51,18 @@ def queue_low_balance_mail(crossing: Crossing) -> bool:
     )
     logger.info(
         "user mail queued",
-        extra={"event": "low_balance_mail_queued", "user_id": crossing.user_id, "threshold": crossing.threshold_credits},
+        extra={
+            "event": "low_balance_mail_queued",
+            "user_id": crossing.user_id,
+            "threshold": crossing.threshold_credits,
+        },
     )
     return True
 
 
 def digest_rows(since: datetime, now: datetime) -> tuple[list[dict], list[dict]]:
-    """(who crossed a threshold since `since`, who is at zero or below now), each with 7-day spend."""
-    crossed = ThresholdState.objects.filter(fired=True, fired_at__gte=since, fired_at__lt=now).order_by(
+    """(who crossed a threshold after `since` up to `now`, who is at zero or below), each with 7-day spend."""
+    crossed = ThresholdState.objects.filter(fired=True, fired_at__gt=since, fired_at__lte=now).order_by(
         "available_credits_when_fired", "email"
     )
     at_zero = ThresholdState.objects.filter(fired=True, available_credits_when_fired__lte=0).order_by("email")

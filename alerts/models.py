@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class ThresholdState(models.Model):
@@ -44,13 +45,13 @@ class CheckState(models.Model):
     last_full_check_at = models.DateTimeField(null=True, blank=True)
     last_check_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"checked up to {self.last_transaction_id or 'nothing'}"
+
     @classmethod
     def load(cls) -> "CheckState":
         state, _ = cls.objects.get_or_create(pk=1)
         return state
-
-    def __str__(self) -> str:
-        return f"checked up to {self.last_transaction_id or 'nothing'}"
 
 
 class ScheduledRun(models.Model):
@@ -61,7 +62,7 @@ class ScheduledRun(models.Model):
 
     job = models.CharField(max_length=40)
     key = models.CharField(max_length=40, help_text="What it covers: 2026-11-30, 2026-W48, a batch's id.")
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)
     summary = models.TextField(blank=True)
 
     class Meta:

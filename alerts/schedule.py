@@ -36,7 +36,7 @@ def run_due(now: datetime | None = None) -> RunSummary:
     today = now.astimezone(UTC).date()
     if now.astimezone(UTC).hour >= settings.ALERT_DIGEST_HOUR_UTC:
         since = _last_digest(now)
-        if once("digest", today.isoformat(), lambda: messages.queue_digest(since, now, str(today))):
+        if once("digest", today.isoformat(), lambda: messages.queue_digest(since, now, str(today)), at=now):
             summary.jobs.append(f"digest {today}")
         if once("drift", today.isoformat(), lambda: operations.check_drift(today)):
             summary.jobs.append(f"drift {today}")
@@ -50,7 +50,8 @@ def run_due(now: datetime | None = None) -> RunSummary:
 def _on_crossing(crossing: Crossing) -> None:
     messages.queue_low_balance_mail(crossing)
     if settings.ALERT_IMMEDIATE:
-        text = f"{crossing.email} fell below {crossing.threshold_credits:,} credits ({crossing.available_credits:,.0f} left)."
+        left = f"{crossing.available_credits:,.0f} left"
+        text = f"{crossing.email} fell below {crossing.threshold_credits:,} credits ({left})."
         messages.queue_admin_alert(
             "alerts.low_balance.admin",
             "LibreChat credits: a user fell below a threshold",

@@ -10,7 +10,7 @@ before it moves the balance, and a user caught in between is looked at again by 
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 from django.conf import settings
@@ -49,7 +49,9 @@ class CheckResult:
 
 
 def available_credits(balance: dict, now: datetime) -> float | None:
-    """What the user can spend: tokenCredits less unexpired holds (LibreChat's includeReservedCredits); None if not a number."""
+    """What the user can spend: tokenCredits less unexpired holds (as LibreChat's includeReservedCredits).
+
+    None when the balance is not a number."""
     credits = credits_number(balance.get("tokenCredits"))
     if credits is None:
         return None
@@ -58,7 +60,7 @@ def available_credits(balance: dict, now: datetime) -> float | None:
         if not isinstance(hold, dict):
             continue
         expires_at = hold.get("expiresAt")
-        if isinstance(expires_at, datetime) and timezone.make_aware(expires_at, timezone.utc) <= now:
+        if isinstance(expires_at, datetime) and expires_at.replace(tzinfo=expires_at.tzinfo or UTC) <= now:
             continue
         held += credits_number(hold.get("amount")) or 0
     return credits - held
@@ -140,7 +142,11 @@ def _check_chunk(database, user_ids, thresholds, now, result: CheckResult, on_cr
         if crossing:
             logger.info(
                 "low balance",
-                extra={"event": "threshold_crossed", "user_id": crossing.user_id, "threshold": crossing.threshold_credits},
+                extra={
+                    "event": "threshold_crossed",
+                    "user_id": crossing.user_id,
+                    "threshold": crossing.threshold_credits,
+                },
             )
 
 

@@ -160,7 +160,7 @@ def top_agents(period: Period) -> list[dict]:
 
 
 def email_domains(period: Period) -> list[dict]:
-    """Cost per email domain of the users who spent (chargeback), most first; users without an address as "(no email)"."""
+    """Cost per email domain of the users who spent (chargeback), most first; "(no email)" for users without one."""
     rows = list(_spending(period).values("user_id").annotate(**_measures()))
     ids = [ObjectId(row["user_id"]) for row in rows if ObjectId.is_valid(row["user_id"])]
     emails = {str(pk): email for pk, email in LibreChatUser.objects.filter(pk__in=ids).values_list("pk", "email")}

@@ -166,6 +166,8 @@ WEBHOOK_SECRET = env("WEBHOOK_SECRET", default="")
 WEBHOOK_BASE_URL = env("WEBHOOK_BASE_URL", default="")
 WEBHOOK_TTL_HOURS = env.int("WEBHOOK_TTL_HOURS", default=72)
 NOTIFY_TO = env.list("NOTIFY_TO", default=[])
+# Chat and webhook targets for admin alerts (Apprise URLs, `name=url`); see outbox/channels.py.
+NOTIFY_URLS = env.list("NOTIFY_URLS", default=[])
 APPROVAL_LINKS_REQUIRE_LOGIN = env.bool("APPROVAL_LINKS_REQUIRE_LOGIN", default=False)
 REQUEST_REFERENCE_LABEL = env("REQUEST_REFERENCE_LABEL", default="Reference")
 REQUEST_REFERENCE_REQUIRED = env.bool("REQUEST_REFERENCE_REQUIRED", default=False)

@@ -91,7 +91,7 @@ def test_our_own_set_below_a_threshold_is_noticed(mongo):
 
 def test_reserved_credits_count_against_the_available_balance(mongo):
     later = timezone.now() + timedelta(minutes=5)
-    erin = create_user("erin@example.com", 1_200_000, reservations=[{"id": "r1", "amount": 300_000, "expiresAt": later}])
+    create_user("erin@example.com", 1_200_000, reservations=[{"id": "r1", "amount": 300_000, "expiresAt": later}])
     run_due()
     assert len(user_mails("erin@example.com")) == 1
 

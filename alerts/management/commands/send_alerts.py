@@ -1,6 +1,5 @@
 import time
 
-
 from alerts.schedule import run_due
 from librechat.commands import LibreChatCommand
 
@@ -21,7 +20,9 @@ class Command(LibreChatCommand):
         while True:
             summary = run_due()
             done = f"; {', '.join(summary.jobs)}" if summary.jobs else ""
-            self.stdout.write(f"Checked {summary.users_checked} users, {summary.crossings} fell below a threshold{done}.")
+            self.stdout.write(
+                f"Checked {summary.users_checked} users, {summary.crossings} fell below a threshold{done}."
+            )
             if not loop:
                 return
             time.sleep(every)
