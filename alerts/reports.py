@@ -100,13 +100,17 @@ def report_xlsx(report: Report) -> bytes:
     return stream.getvalue()
 
 
-def report_html(report: Report) -> str:
+def daily_bars(report: Report) -> list[dict]:
+    """Each day's cost with its length in percent of the costliest day, for the chart."""
     most = max((point["totalCost"] for point in report.days), default=0) or 1
-    bars = [
+    return [
         {"day": point["time"][:10], "cost": point["totalCost"], "percent": round(100 * point["totalCost"] / most)}
         for point in report.days
     ]
-    return render_to_string("alerts/mail/report.html", {"report": report, "bars": bars})
+
+
+def report_html(report: Report) -> str:
+    return render_to_string("alerts/mail/report.html", {"report": report, "bars": daily_bars(report)})
 
 
 def queue_report(period: Period) -> int:
