@@ -118,24 +118,26 @@ def _check_chunk(database, user_ids, thresholds, now, result: CheckResult, on_cr
     projection = {"user": 1, "tokenCredits": 1, "reservations": 1}
     for document in database.balances.find({"user": {"$in": user_ids}}, projection).sort("_id", 1):
         balances.setdefault(document["user"], document)  # the earliest document is the one LibreChat uses
-    emails = dict(LibreChatUser.objects.filter(pk__in=list(balances)).values_list("pk", "email"))
     keys = [str(user_id) for user_id in balances]
     fired = set(
         ThresholdState.objects.filter(librechat_user_id__in=keys, fired=True).values_list(
             "librechat_user_id", "threshold_credits"
         )
     )
+    to_change = {}
     for user_id, document in balances.items():
         result.users_checked += 1
         available = available_credits(document, now)
         if available is None:
             result.invalid_balances += 1
             continue
-        key = str(user_id)
-        if not any((available < threshold) != ((key, threshold) in fired) for threshold in thresholds):
-            continue  # nothing to fire or re-arm: no write at all for most users
+        # Most users stay on the same side of every threshold: nothing to write, no address to read.
+        if any((available < threshold) != ((str(user_id), threshold) in fired) for threshold in thresholds):
+            to_change[user_id] = available
+    emails = dict(LibreChatUser.objects.filter(pk__in=list(to_change)).values_list("pk", "email"))
+    for user_id, available in to_change.items():
         with transaction.atomic():
-            crossing = _check_user(key, emails.get(user_id) or "", available, thresholds, fired, now, result)
+            crossing = _check_user(str(user_id), emails.get(user_id) or "", available, thresholds, fired, now, result)
             if crossing:
                 result.crossings.append(crossing)
                 on_crossing(crossing)
