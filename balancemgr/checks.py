@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
@@ -62,13 +64,28 @@ def check_approval_links(app_configs, **kwargs):
 
 
 @register()
+def check_policy_time_zone(app_configs, **kwargs):
+    try:
+        ZoneInfo(settings.POLICY_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [
+            Error(
+                f"POLICY_TIME_ZONE {settings.POLICY_TIME_ZONE!r} is not a time zone.",
+                hint="Use an IANA name such as UTC or Europe/Berlin: credit policies cannot be scheduled without one.",
+                id="balancemgr.E020",
+            )
+        ]
+    return []
+
+
+@register()
 def check_alert_settings(app_configs, **kwargs):
     """Alert targets and schedules a worker would only fail on later, told at start-up instead."""
     errors = [
         Error(
             f"NOTIFY_URLS target {name!r} is not a URL Apprise understands.",
             hint="See https://appriseit.com/services/ for each service's URL; write it as name=url.",
-            id="balancemgr.E020",
+            id="balancemgr.E030",
         )
         for name in invalid_targets()
     ]
@@ -78,7 +95,7 @@ def check_alert_settings(app_configs, **kwargs):
             Error(
                 f"REPORT_SCHEDULE has {', '.join(unknown)}.",
                 hint="Use weekly, monthly, both or none.",
-                id="balancemgr.E021",
+                id="balancemgr.E031",
             )
         )
     return errors

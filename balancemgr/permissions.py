@@ -3,7 +3,7 @@
 viewer: sees balances, users, transactions, credit requests, the audit history and usage analytics,
 and exports.
 operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files and
-decides credit requests.
+decides credit requests and edits credit policies.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
 """
 
@@ -19,6 +19,7 @@ VIEWER_PERMISSIONS = [
     "requests_app.view_creditrequest",
     "audit.view_refillchange",
     "analytics.view_analytics",
+    "policies.view_policy",
 ]
 OPERATOR_PERMISSIONS = [
     *VIEWER_PERMISSIONS,
@@ -27,6 +28,10 @@ OPERATOR_PERMISSIONS = [
     "audit.add_importrow",
     # Approve, reject, resend and retry credit requests.
     "requests_app.change_creditrequest",
+    # Credit policies grant credits on a schedule: editing one is changing balances.
+    "policies.add_policy",
+    "policies.change_policy",
+    "policies.delete_policy",
 ]
 GROUPS = {"viewer": VIEWER_PERMISSIONS, "operator": OPERATOR_PERMISSIONS}
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "audit",
     "requests_app",
     "analytics",
+    "policies",
     "ninja",
     "api",
     "alerts",
@@ -150,6 +151,11 @@ LEDGER_BATCH_SIZE = env.int("LEDGER_BATCH_SIZE", default=2000)
 LEDGER_LEASE_SECONDS = env.int("LEDGER_LEASE_SECONDS", default=60)
 # Admin actions and imports reaching this many users run in the worker, not in the request.
 BACKGROUND_BATCH_MIN_USERS = env.int("BACKGROUND_BATCH_MIN_USERS", default=500)
+
+# Credit policies: their schedules' local times (daily at 00:00, monthly on the 1st) are in this zone.
+POLICY_TIME_ZONE = env("POLICY_TIME_ZONE", default="UTC")
+# How often `manage.py policy_scheduler` looks for due policies.
+POLICY_CHECK_SECONDS = env.int("POLICY_CHECK_SECONDS", default=60)
 
 # django-tasks (the backport of Django 6's tasks) with its database backend: the worker is
 # `manage.py ledger_worker`, and the queue lives in this tool's own database.

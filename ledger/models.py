@@ -26,6 +26,7 @@ class ChangeBatch(models.Model):
         CLI = "cli", "command line"
         API = "api", "API"
         REQUEST = "request", "credit request"
+        POLICY = "policy", "credit policy"
         ALERT = "alert", "alert link"
 
     # Chosen by the caller (a form token, --batch-id, an Idempotency-Key, a file's content):

@@ -20,7 +20,8 @@ MAY_IMPORT = {
     "requests_app": {"librechat", "web", "ledger", "balances", "outbox"},
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
-    "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox"},
+    "policies": {"librechat", "web", "ledger", "balances"},
+    "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies"},
 }
 
 

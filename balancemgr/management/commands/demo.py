@@ -57,12 +57,17 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
             # The worker applies large batches; without the reloader, runserver is one process
             # that stopping the demo really stops (its reloader child used to keep the port).
-            worker = subprocess.Popen([sys.executable, "manage.py", "ledger_worker"], env=child_env)
+            workers = [
+                subprocess.Popen([sys.executable, "manage.py", command], env=child_env)
+                for command in ("ledger_worker", "policy_scheduler")
+            ]
             try:
                 manage("runserver", "--noreload", f"127.0.0.1:{port}")
             finally:
-                worker.terminate()
-                worker.wait(timeout=10)
+                for worker in workers:
+                    worker.terminate()
+                for worker in workers:
+                    worker.wait(timeout=10)
         except KeyboardInterrupt:
             pass
         finally:
