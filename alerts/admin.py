@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from alerts import reports
-from alerts.models import ScheduledRun, ThresholdState
+from alerts.models import PolicyThresholds, ScheduledRun, ThresholdState
 from analytics.periods import PERIOD_CHOICES, parse_period
 from web.admin_lists import ReadOnlyAdminMixin
 
@@ -56,3 +56,8 @@ class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return response
         context.update({"period": period, "report": report, "bars": reports.daily_bars(report)})
         return TemplateResponse(request, "admin/alerts/report.html", context)
+
+
+@admin.register(PolicyThresholds)
+class PolicyThresholdsAdmin(admin.ModelAdmin):
+    list_display = ["policy", "thresholds"]

@@ -1,3 +1,6 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -71,3 +74,48 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.key}"
+
+
+def parse_thresholds(text: str) -> list[tuple[int, bool]]:
+    """`1000000, 10%` -> [(1000000, False), (10, True)]: credits, or a percentage of the policy's allowance."""
+    thresholds = []
+    for item in (part.replace("_", "") for part in re.split(r"[;,\s]+", text)):
+        if not item:
+            continue
+        percent = item.endswith("%")
+        number = item.removesuffix("%").strip()
+        if not number.isdigit() or (percent and int(number) > 100):
+            raise ValidationError(f"{item!r} is neither whole credits nor a percentage from 0% to 100%.")
+        thresholds.append((int(number), percent))
+    return thresholds
+
+
+class PolicyThresholds(models.Model):
+    """Low-balance thresholds for the members of one credit policy, instead of LOW_BALANCE_THRESHOLDS."""
+
+    policy = models.OneToOneField("policies.Policy", on_delete=models.CASCADE, related_name="alert_thresholds")
+    thresholds = models.CharField(
+        max_length=200,
+        help_text="Separated by commas: whole credits (1000000) or a percentage of the policy's amount (10%).",
+    )
+
+    class Meta:
+        verbose_name = "policy's low-balance thresholds"
+        verbose_name_plural = "policies' low-balance thresholds"
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.thresholds}"
+
+    def clean(self) -> None:
+        try:
+            parse_thresholds(self.thresholds)
+        except ValidationError as exc:
+            raise ValidationError({"thresholds": exc.messages}) from exc
+
+    def credits(self) -> list[int]:
+        """The thresholds in credits, highest first."""
+        amount = self.policy.amount_credits or 0
+        values = {
+            amount * number // 100 if percent else number for number, percent in parse_thresholds(self.thresholds)
+        }
+        return sorted(values, reverse=True)

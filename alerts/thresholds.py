@@ -17,10 +17,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from alerts.models import CheckState, ThresholdState
+from alerts.models import CheckState, PolicyThresholds, ThresholdState
 from librechat.documents import credits_number
 from librechat.models import LibreChatUser
 from librechat.mongo import librechat_db
+from policies.membership import policies_of
 
 logger = logging.getLogger("alerts.decision")
 
@@ -76,6 +77,7 @@ def check_low_balances(
     """
     now = now or timezone.now()
     thresholds = sorted(set(settings.LOW_BALANCE_THRESHOLDS), reverse=True)
+    by_policy = {row.policy_id: row.credits() for row in PolicyThresholds.objects.select_related("policy")}
     state = CheckState.load()
     if full is None:
         full = state.last_full_check_at is None or now - state.last_full_check_at >= FULL_CHECK_EVERY
@@ -84,9 +86,10 @@ def check_low_balances(
     since = ObjectId(state.last_transaction_id) if state.last_transaction_id else cursor_limit
     user_ids = _every_user_with_a_balance(database) if full else _users_who_spent(database, since)
     result = CheckResult(users_checked=0, full=full, crossings=[], rearmed=0, invalid_balances=0)
-    if thresholds:
+    if thresholds or by_policy:
         for chunk in _chunks(user_ids, USERS_PER_READ):
-            _check_chunk(database, chunk, thresholds, now, result, on_crossing)
+            per_user = _thresholds_of(chunk, thresholds, by_policy)
+            _check_chunk(database, chunk, per_user, now, result, on_crossing)
     state.last_transaction_id = str(max(since, cursor_limit))
     state.last_check_at = now
     if full:
@@ -113,7 +116,18 @@ def _every_user_with_a_balance(database) -> Iterator[ObjectId]:
             yield user_id
 
 
-def _check_chunk(database, user_ids, thresholds, now, result: CheckResult, on_crossing) -> None:
+def _thresholds_of(user_ids: list[ObjectId], default: list[int], by_policy: dict[int, list[int]]) -> dict:
+    """{user id: thresholds}: their policy's when it has its own, else LOW_BALANCE_THRESHOLDS."""
+    if not by_policy:
+        return dict.fromkeys(user_ids, default)
+    policies = policies_of(user_ids)
+    return {
+        user_id: by_policy.get(policy.pk, default) if (policy := policies.get(user_id)) else default
+        for user_id in user_ids
+    }
+
+
+def _check_chunk(database, user_ids, thresholds_of: dict, now, result: CheckResult, on_crossing) -> None:
     balances: dict[ObjectId, dict] = {}
     projection = {"user": 1, "tokenCredits": 1, "reservations": 1}
     for document in database.balances.find({"user": {"$in": user_ids}}, projection).sort("_id", 1):
@@ -132,12 +146,15 @@ def _check_chunk(database, user_ids, thresholds, now, result: CheckResult, on_cr
             result.invalid_balances += 1
             continue
         # Most users stay on the same side of every threshold: nothing to write, no address to read.
-        if any((available < threshold) != ((str(user_id), threshold) in fired) for threshold in thresholds):
+        thresholds = thresholds_of[user_id]
+        stale = {threshold for key, threshold in fired if key == str(user_id)} - set(thresholds)
+        if stale or any((available < threshold) != ((str(user_id), threshold) in fired) for threshold in thresholds):
             to_change[user_id] = available
     emails = dict(LibreChatUser.objects.filter(pk__in=list(to_change)).values_list("pk", "email"))
     for user_id, available in to_change.items():
         with transaction.atomic():
-            crossing = _check_user(str(user_id), emails.get(user_id) or "", available, thresholds, fired, now, result)
+            key, email = str(user_id), emails.get(user_id) or ""
+            crossing = _check_user(key, email, available, thresholds_of[user_id], fired, now, result)
             if crossing:
                 result.crossings.append(crossing)
                 on_crossing(crossing)
@@ -153,6 +170,8 @@ def _check_chunk(database, user_ids, thresholds, now, result: CheckResult, on_cr
 
 
 def _check_user(key, email, available, thresholds, fired, now, result: CheckResult) -> Crossing | None:
+    # A threshold the user no longer has (their policy's changed) is forgotten, so it never fires or lingers.
+    ThresholdState.objects.filter(librechat_user_id=key).exclude(threshold_credits__in=thresholds).delete()
     newly_below = []
     for threshold in thresholds:
         if available < threshold:

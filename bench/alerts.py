@@ -22,7 +22,8 @@ def seed_users(count: int) -> list:
     database = librechat_db()
     user_ids = []
     for start in range(0, count, 5000):
-        users = [documents.user(f"user{n}@example.com", name=f"User {n}") for n in range(start, min(count, start + 5000))]
+        numbers = range(start, min(count, start + 5000))
+        users = [documents.user(f"user{n}@example.com", name=f"User {n}") for n in numbers]
         database.users.insert_many(users)
         rng = random.Random(start)
         balances = [documents.balance(user["_id"], rng.randint(1_000_000, 50_000_000)) for user in users]
@@ -43,7 +44,12 @@ def spend(user_ids: list, count: int) -> None:
     rng = random.Random(7)
     chosen = [rng.choice(user_ids) for _ in range(count)]
     now = timezone.now()
-    rows = [documents.spending_transaction(user_id, tokens=500, rate=1.0, created_at=now) for user_id in chosen]
+    rows = [
+        documents.spending_transaction(
+            user_id, token_type="prompt", tokens=500, rate=1.0, model="gpt-4o", conversation_id="c1", created_at=now
+        )
+        for user_id in chosen
+    ]
     database.transactions.insert_many(rows)
     database.balances.bulk_write([UpdateOne({"user": user_id}, {"$inc": {"tokenCredits": -500}}) for user_id in chosen])
 
