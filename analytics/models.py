@@ -29,6 +29,8 @@ class UsageRollup(models.Model):
     # abs(tokenValue) of spending rows; signed tokenValue of `credits` rows (grants), never mixed.
     cost_millicredits = models.BigIntegerField()
     granted_millicredits = models.BigIntegerField()
+    # Rows whose rawAmount or tokenValue is not a number (NaN, a string): counted here, left out of the sums.
+    invalid_rows = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

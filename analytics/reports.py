@@ -86,6 +86,7 @@ def summary(period: Period) -> dict:
         .aggregate(granted=Sum("granted_millicredits", default=0), grants=Sum("rows", default=0))
     )
     conversations = _conversations(period).aggregate(total=Sum("conversations", default=0))["total"]
+    invalid = _rollups(period).aggregate(rows=Sum("invalid_rows", default=0))["rows"]
     return {
         "period": period_json(period),
         **_measures_json(totals),
@@ -95,6 +96,7 @@ def summary(period: Period) -> dict:
         "creditsGranted": credits_from_millicredits(grants["granted"]),
         "creditsGrantedCost": usd(grants["granted"]),
         "grants": grants["grants"],
+        "invalidTransactions": invalid,
     }
 
 

@@ -28,13 +28,15 @@ from analytics.models import (
     UsageRollup,
 )
 from analytics.periods import HOUR, floor_hour
+from librechat.documents import credits_number
 from librechat.mongo import describe_mongo_error, librechat_db
+from librechat.queries import VALID_AMOUNTS, is_finite_number, valid_abs_sum
 
 logger = logging.getLogger(__name__)
 
 AGENT_MODEL_PREFIX = "agent_"
 _HOUR_OF_ID = {"$dateTrunc": {"date": {"$toDate": "$_id"}, "unit": "hour"}}
-_USAGE_VALUES = ["rows", "raw_tokens", "input_tokens", "cache_write_tokens", "cache_read_tokens"]
+_USAGE_VALUES = ["rows", "raw_tokens", "input_tokens", "cache_write_tokens", "cache_read_tokens", "invalid_rows"]
 _USAGE_FIELDS = [*_USAGE_VALUES, "cost_millicredits", "granted_millicredits"]
 _USAGE_KEY = ["hour", "user_id", "model", "agent_id", "token_type"]
 ProgressCallback = Callable[[int, int], None]
@@ -145,7 +147,12 @@ def _id_range(start: datetime, end: datetime) -> dict:
 
 
 def _abs_sum(field: str) -> dict:
-    return {"$sum": {"$abs": {"$ifNull": [f"${field}", 0]}}}
+    return valid_abs_sum(f"${field}")
+
+
+def _number(value: object) -> float:
+    # Sums of Decimal128 rows come back as Decimal128; anything odd was already left out of the sum.
+    return credits_number(value) or 0.0
 
 
 def _aware(moment: datetime) -> datetime:
@@ -202,7 +209,8 @@ def _usage(database: Database, start: datetime, end: datetime, agent_models: dic
                 "cache_write_tokens": _abs_sum("writeTokens"),
                 "cache_read_tokens": _abs_sum("readTokens"),
                 "abs_value": _abs_sum("tokenValue"),
-                "value": {"$sum": {"$ifNull": ["$tokenValue", 0]}},
+                "value": {"$sum": {"$cond": [is_finite_number("$tokenValue"), "$tokenValue", 0]}},
+                "invalid_rows": {"$sum": {"$cond": [VALID_AMOUNTS, 0, 1]}},
             }
         },
     ]
@@ -218,12 +226,12 @@ def _usage(database: Database, start: datetime, end: datetime, agent_models: dic
             agent_id, model = model, agent_models.get(model, model)
         row = rows[(_aware(key["hour"]), str(key.get("user") or ""), model, agent_id, token_type)]
         for name in _USAGE_VALUES:
-            row[name] += int(group[name])
+            row[name] += round(_number(group[name]))
         # Rounded per group, then summed as integers: the same rows always give the same total.
         if token_type == "credits":
-            row["granted_millicredits"] += round(group["value"] * MILLICREDITS_PER_CREDIT)
+            row["granted_millicredits"] += round(_number(group["value"]) * MILLICREDITS_PER_CREDIT)
         else:
-            row["cost_millicredits"] += round(group["abs_value"] * MILLICREDITS_PER_CREDIT)
+            row["cost_millicredits"] += round(_number(group["abs_value"]) * MILLICREDITS_PER_CREDIT)
     return rows
 
 

@@ -109,6 +109,7 @@ def summary_table(summary: dict) -> Table:
         ("Requests", "requests", _count),
         ("Credits granted (not spend)", "creditsGranted", _count),
         ("Grants", "grants", _count),
+        ("Transactions skipped: amount not a number", "invalidTransactions", _count),
     ]
     rows = [{"metric": label, "value": summary[key], "shown": shown(summary[key])} for label, key, shown in labels]
     return Table("summary", "Summary", [Column("metric", "metric"), Column("value", "value", numeric=True)], rows)

@@ -7,7 +7,7 @@ Thin: parse the period, refresh stale rollups within the page budget, return a r
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from analytics import reports
@@ -24,24 +24,32 @@ PeriodName = Annotated[str, Query(max_length=20, description="24h, 7d, 30d, 90d 
 Moment = Annotated[str | None, Query(max_length=40, description="ISO 8601 date or date-time, UTC unless offset")]
 
 
-def reported_period(period: str, start: str | None, end: str | None) -> Period:
+def reported_period(response: HttpResponse, period: str, start: str | None, end: str | None) -> Period:
+    """The period asked for, after refreshing stale rollups; headers say how current the numbers are."""
     try:
         parsed = parse_period(period, start, end)
     except ValidationError as exc:
         raise ApiError(400, "bad_request", " ".join(exc.messages)) from exc
-    refresh_if_stale()
+    freshness = refresh_if_stale()
+    covered_until = freshness.state.covered_until
+    response["X-Usage-Covered-Until"] = covered_until.isoformat() if covered_until else ""
+    if freshness.error or freshness.catching_up:
+        response["X-Usage-Stale"] = freshness.error or "Still catching up on older usage: numbers may be incomplete."
     return parsed
 
 
 @router.get("/summary", response=ONE_OBJECT)
-def summary(request: HttpRequest, period: PeriodName = "7d", start: Moment = None, end: Moment = None):
+def summary(
+    request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
+):
     """Cost, tokens, active users, conversations, requests and credits granted (grants never count as spend)."""
-    return reports.summary(reported_period(period, start, end))
+    return reports.summary(reported_period(response, period, start, end))
 
 
 @router.get("/top-users", response=ROWS)
 def top_users(
     request: HttpRequest,
+    response: HttpResponse,
     period: PeriodName = "7d",
     start: Moment = None,
     end: Moment = None,
@@ -52,28 +60,36 @@ def top_users(
         top = reports.parse_limit(limit)
     except ValidationError as exc:
         raise ApiError(400, "bad_request", " ".join(exc.messages)) from exc
-    return reports.top_users(reported_period(period, start, end), top)
+    return reports.top_users(reported_period(response, period, start, end), top)
 
 
 @router.get("/top-models", response=ROWS)
-def top_models(request: HttpRequest, period: PeriodName = "7d", start: Moment = None, end: Moment = None):
+def top_models(
+    request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
+):
     """Prompt and completion tokens and cost per model; agents count under their underlying model."""
-    return reports.top_models(reported_period(period, start, end))
+    return reports.top_models(reported_period(response, period, start, end))
 
 
 @router.get("/top-agents", response=ROWS)
-def top_agents(request: HttpRequest, period: PeriodName = "7d", start: Moment = None, end: Moment = None):
+def top_agents(
+    request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
+):
     """Agents with their underlying model, users, requests and cost."""
-    return reports.top_agents(reported_period(period, start, end))
+    return reports.top_agents(reported_period(response, period, start, end))
 
 
 @router.get("/cost-breakdown", response=ONE_OBJECT)
-def cost_breakdown(request: HttpRequest, period: PeriodName = "7d", start: Moment = None, end: Moment = None):
+def cost_breakdown(
+    request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
+):
     """Cost by token type, by direct use or agents, and by model."""
-    return reports.cost_breakdown(reported_period(period, start, end))
+    return reports.cost_breakdown(reported_period(response, period, start, end))
 
 
 @router.get("/usage-over-time", response=ONE_OBJECT)
-def usage_over_time(request: HttpRequest, period: PeriodName = "7d", start: Moment = None, end: Moment = None):
+def usage_over_time(
+    request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
+):
     """Cost, tokens, requests and active users per hour (24h and short custom ranges) or per day."""
-    return reports.usage_over_time(reported_period(period, start, end))
+    return reports.usage_over_time(reported_period(response, period, start, end))

@@ -16,9 +16,11 @@ from ledger.changes import Target
 from librechat.credits import usd_from_credits
 from librechat.mongo import librechat_db
 from librechat.queries import earliest_balances
+from librechat.refill import next_refill_at
+from librechat.reservations import spendable
 
 REFILL_FIELDS = ["autoRefillEnabled", "refillIntervalValue", "refillIntervalUnit", "refillAmount", "lastRefill"]
-_PROJECTION = {"user": 1, "tokenCredits": 1, **dict.fromkeys(REFILL_FIELDS, 1)}
+_PROJECTION = {"user": 1, "tokenCredits": 1, "reservations": 1, **dict.fromkeys(REFILL_FIELDS, 1)}
 
 
 def one_user(email: str) -> Target:
@@ -39,9 +41,15 @@ def effective_balance_document(user_id: ObjectId) -> dict | None:
 
 
 def balance_fields(document: dict | None) -> dict:
-    """balance, hasBalanceRecord, usd and autoRefill; a user without a document has a balance of 0."""
+    """balance, hasBalanceRecord, usd, autoRefill, available and held; without a document the balance is 0."""
     if document is None:
-        return {"balance": 0, "hasBalanceRecord": False, "usd": "0.00", "autoRefill": auto_refill(None)}
+        return {
+            "balance": 0,
+            "hasBalanceRecord": False,
+            "usd": "0.00",
+            "autoRefill": auto_refill(None),
+            **available_and_held(None),
+        }
     balance = json_number(document.get("tokenCredits", 0))
     if balance is None:
         raise ApiError(
@@ -50,7 +58,16 @@ def balance_fields(document: dict | None) -> dict:
             f"LibreChat's balance document holds tokenCredits={document.get('tokenCredits')!r:.40}, not a number.",
         )
     usd = str(usd_from_credits(balance))
-    return {"balance": balance, "hasBalanceRecord": True, "usd": usd, "autoRefill": auto_refill(document)}
+    fields = {"balance": balance, "hasBalanceRecord": True, "usd": usd, "autoRefill": auto_refill(document)}
+    return {**fields, **available_and_held(document)}
+
+
+def available_and_held(document: dict | None) -> dict:
+    """What findBalanceByUser(user, {includeReservedCredits: true}) reads: expired holds do not count."""
+    if document is None:
+        return {"available": 0, "held": 0}
+    found = spendable(document)
+    return {"available": json_number(found.available_credits), "held": json_number(found.held_credits)}
 
 
 def auto_refill(document: dict | None) -> dict:
@@ -63,6 +80,7 @@ def auto_refill(document: dict | None) -> dict:
         "refillIntervalUnit": unit if isinstance(unit, str) else None,
         "refillAmount": json_number(document.get("refillAmount")),
         "lastRefill": last_refill if hasattr(last_refill, "isoformat") else None,
+        "nextRefill": next_refill_at(document),
     }
 
 
@@ -96,6 +114,7 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
                 "balance": balance,
                 "usd": None if balance is None else str(usd_from_credits(balance)),
                 "autoRefill": auto_refill(document),
+                **available_and_held(document),
             }
         )
     next_cursor = _encode_cursor(documents[-1]["_id"]) if len(documents) == limit else None

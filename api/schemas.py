@@ -57,6 +57,11 @@ Credits = Annotated[
     int | float, Field(description="LibreChat's tokenCredits (1,000,000 = $1.00); spending leaves fractions.")
 ]
 Usd = Annotated[str, Field(description="The balance in US dollars to the cent, as a decimal string.")]
+Available = Annotated[
+    int | float | None,
+    Field(description="Credits LibreChat admits requests against: balance less held. Null when balance is."),
+]
+Held = Annotated[int | float, Field(description="Credits held by requests in flight (unexpired reservations).")]
 
 
 class AutoRefillOut(Schema):
@@ -65,6 +70,9 @@ class AutoRefillOut(Schema):
     refillIntervalUnit: str | None
     refillAmount: int | float | None
     lastRefill: datetime | None
+    nextRefill: datetime | None = Field(
+        description="When LibreChat's next auto-refill becomes due (now when it is); null when auto-refill is off."
+    )
 
 
 class BalanceOut(Schema):
@@ -73,6 +81,8 @@ class BalanceOut(Schema):
     hasBalanceRecord: bool = Field(description="False: LibreChat has no balance document for the user (balance 0).")
     usd: Usd
     autoRefill: AutoRefillOut
+    available: Available
+    held: Held
 
 
 class ChangeOut(Schema):
@@ -82,6 +92,8 @@ class ChangeOut(Schema):
     hasBalanceRecord: bool
     usd: Usd
     autoRefill: AutoRefillOut
+    available: Available
+    held: Held
     delta: Credits = Field(description="How much this change moved the balance.")
     transactionId: str | None = Field(description="LibreChat's `credits` transaction row; null when delta is 0.")
     batchId: str = Field(description="This tool's audit batch; derived from the Idempotency-Key when one was sent.")
@@ -93,6 +105,8 @@ class UserBalanceOut(Schema):
     balance: Credits | None = Field(description="Null when LibreChat's document holds no number.")
     usd: Usd | None
     autoRefill: AutoRefillOut
+    available: Available
+    held: Held
 
 
 class UserPageOut(Schema):

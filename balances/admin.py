@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -20,7 +22,10 @@ from balances.models import Balance, LibreChatUser, Transaction
 from balances.resources import BalanceExportResource, UserExportResource
 from ledger.changes import Target, targets_for_user_ids
 from librechat.credits import format_credits, format_credits_and_usd
+from librechat.mongo import librechat_db
 from librechat.queries import earliest_balances, search_user_ids
+from librechat.refill import next_refill_at
+from librechat.reservations import Spendable, spendable
 from web.admin_lists import ReadOnlyAdminMixin
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
@@ -41,7 +46,9 @@ class BalanceChangeList(ChangeList):
         earliest = earliest_balances(user_ids)
         for balance in page:
             Balance.user.field.set_cached_value(balance, users.get(balance.user_id))
-            balance.is_duplicate = earliest.get(balance.user_id, {}).get("_id", balance.pk) != balance.pk
+            document = earliest.get(balance.user_id, {})
+            balance.is_duplicate = document.get("_id", balance.pk) != balance.pk
+            balance.spendable = None if balance.is_duplicate else spendable(document)
         self.result_list = page
 
 
@@ -60,7 +67,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
     # Few, dense columns so that at 390 px the user and the credits are what shows first.
-    list_display = ["user_column", "credits", "refill", "user_role", "user_created"]
+    list_display = ["user_column", "credits", "available", "refill", "user_role", "user_created"]
     list_display_links = ["user_column"]
     list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, AutoRefillFilter]
     # Counting every filter choice would join users per choice: minutes on a few hundred users.
@@ -73,10 +80,10 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     change_form_template = "admin/balances/balance/change_form.html"
     form = RefillForm
     import_export_change_list_template = "admin/balances/balance/change_list.html"
-    readonly_fields = ["user_link", "credits", "last_refill"]
+    readonly_fields = ["user_link", "credits", "available_and_holds", "last_refill", "next_refill"]
     fieldsets = [
-        (None, {"fields": ["user_link", "credits"]}),
-        ("Auto-refill", {"fields": [*REFILL_FIELDS, "last_refill"], "description": REFILL_NOTE}),
+        (None, {"fields": ["user_link", "credits", "available_and_holds"]}),
+        ("Auto-refill", {"fields": [*REFILL_FIELDS, "last_refill", "next_refill"], "description": REFILL_NOTE}),
     ]
 
     def get_changelist(self, request, **kwargs):
@@ -107,6 +114,10 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         if changed:
             obj.save(update_fields=changed)
             form.record_changes(actor=request.user.get_username())
+        if obj.auto_refill_enabled and "auto_refill_enabled" in changed:
+            # LibreChat treats a missing lastRefill as due at once: the first refill would land
+            # on the user's next request instead of one interval after enabling it.
+            Balance.objects.filter(pk=obj.pk, last_refill=None).update(last_refill=timezone.now())
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         balance = self.get_object(request, object_id)
@@ -135,6 +146,29 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
         if getattr(balance, "is_duplicate", False):
             return format_html("{} <em>duplicate: LibreChat uses the user's earliest balance</em>", text)
         return text
+
+    @admin.display(description="available")
+    def available(self, balance):
+        found = getattr(balance, "spendable", None)
+        if found is None or found.available_credits is None:
+            return ""
+        if not found.held_credits:
+            return format_credits(found.available_credits)
+        held = format_credits(found.held_credits)
+        return format_html('{}<br><span class="quiet">{} held</span>', format_credits(found.available_credits), held)
+
+    @admin.display(description="available")
+    def available_and_holds(self, balance):
+        return holds_html(spendable(_stored_document(balance)))
+
+    @admin.display(description="next refill")
+    def next_refill(self, balance):
+        due = next_refill_at(_stored_document(balance))
+        if due is None:
+            return "auto-refill is off"
+        if due <= timezone.now():
+            return "due now: at the user's next request that finds the balance too low"
+        return f"{due:%Y-%m-%d %H:%M:%S} UTC, then at a request that finds the balance too low"
 
     @admin.display(description="auto-refill")
     def refill(self, balance):
@@ -178,6 +212,7 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
         if user:
             balances = list(Balance.objects.filter(user_id=user.pk).order_by("id"))
             context.update({"balance": balances[0] if balances else None, "duplicate_balances": balances[1:]})
+            context["holds_html"] = holds_html(spendable(earliest_balances([user.pk]).get(user.pk)))
         return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
 
     @admin.display(description="credits")
@@ -208,3 +243,23 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="credits", ordering="token_value")
     def credits(self, row):
         return format_credits(row.token_value)
+
+
+def _stored_document(balance: Balance) -> dict | None:
+    """The balance document as stored (LibreChat's hidden fields and unconverted values), read once per page."""
+    if not hasattr(balance, "stored_document"):
+        balance.stored_document = librechat_db().balances.find_one({"_id": balance.pk})
+    return balance.stored_document
+
+
+def holds_html(found: Spendable) -> SafeString | str:
+    """Available credits and each in-flight request's hold with its expiry, for a user's pages."""
+    if found.available_credits is None:
+        return ""
+    available = format_credits_and_usd(found.available_credits)
+    if not found.holds:
+        return format_html("{} (nothing held by requests in flight)", available)
+    rows = ((format_credits(hold.amount_credits), f"{hold.expires_at:%Y-%m-%d %H:%M:%S}") for hold in found.holds)
+    holds = format_html_join("", "<li>{} credits until {} UTC</li>", rows)
+    held = format_credits(found.held_credits)
+    return format_html("{} after {} credits held by requests in flight:<ul>{}</ul>", available, held, holds)

@@ -26,6 +26,7 @@ from ledger.changes import (
     Kind,
     LedgerError,
     Target,
+    left_below_holds,
     open_batch,
     planned_changes,
     planned_delta,
@@ -109,6 +110,7 @@ def change_credits(model_admin, request, queryset, kind: str):
         "targets": targets,
         "first_changes": planned_changes(kind, reviewed["amount"], targets[:PLAN_USERS_SHOWN]),
         "more_count": max(0, len(targets) - PLAN_USERS_SHOWN),
+        "below_holds": left_below_holds(kind, reviewed["amount"], targets),
     }
     token = signing.dumps(reviewed, salt=REVIEW_SALT)
     return render_step(model_admin, request, queryset, form, kind, "review", plan, token)

@@ -1,18 +1,24 @@
 """Changelist filters for LibreChat balances and users."""
 
+import operator
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
 from librechat.models import LibreChatUser
-from librechat.queries import duplicate_balance_ids, user_ids_with_balance
+from librechat.queries import documents_with_live_holds, duplicate_balance_ids, user_ids_with_balance
+from librechat.reservations import spendable
 from web.admin_lists import TypedValueFilter
 
 LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 
 
 class CreditsFilter(admin.SimpleListFilter):
-    title = "credits"
+    """On available credits: what LibreChat admits requests against (credits less in-flight holds)."""
+
+    title = "available credits"
     parameter_name = "credits"
 
     def lookups(self, request, model_admin):
@@ -23,20 +29,19 @@ class CreditsFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        queryset = effective_only(queryset)
         if value == "zero":
-            return queryset.filter(token_credits__lte=0)
+            return available_below(queryset, 0, inclusive=True)
         if not value.startswith("below_"):
             messages.error(request, f"Credits: {value!r} is not one of this filter's choices. No rows are shown.")
             return queryset.none()
         threshold = valid_threshold(request, value.removeprefix("below_"), "Credits")
-        return queryset.none() if threshold is None else queryset.filter(token_credits__lt=threshold)
+        return queryset.none() if threshold is None else available_below(queryset, threshold)
 
 
 class CreditsBelowFilter(TypedValueFilter):
     """A free threshold typed by the admin: `?credits_below=2500000`."""
 
-    title = "credits below (custom)"
+    title = "available credits below (custom)"
     parameter_name = "credits_below"
     placeholder = "e.g. 2500000"
 
@@ -45,7 +50,7 @@ class CreditsBelowFilter(TypedValueFilter):
             return queryset
         threshold = valid_threshold(request, self.value(), "Credits below")
         # An invalid threshold matches nothing: showing every row would let "select all" reach everyone.
-        return queryset.none() if threshold is None else effective_only(queryset).filter(token_credits__lt=threshold)
+        return queryset.none() if threshold is None else available_below(queryset, threshold)
 
 
 class AutoRefillFilter(admin.SimpleListFilter):
@@ -63,6 +68,19 @@ class AutoRefillFilter(admin.SimpleListFilter):
         if self.value() == "off":
             return effective_only(queryset).exclude(auto_refill_enabled=True)
         return queryset
+
+
+def available_below(queryset, threshold: float, *, inclusive: bool = False):
+    """Balances whose available credits are below `threshold` (or at it, when inclusive)."""
+    below = operator.le if inclusive else operator.lt
+    held_low = [pk for pk, document in documents_with_live_holds().items() if below(_available(document), threshold)]
+    credits = Q(token_credits__lte=threshold) if inclusive else Q(token_credits__lt=threshold)
+    return effective_only(queryset).filter(credits | Q(id__in=held_low))
+
+
+def _available(document: dict) -> float:
+    available = spendable(document).available_credits
+    return float("inf") if available is None else available
 
 
 def effective_only(queryset):

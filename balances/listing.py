@@ -9,8 +9,20 @@ from librechat.credits import format_credits, usd_from_credits
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
 from librechat.queries import Activity, earliest_balances, spending_by_user, user_ids_with_balance
+from librechat.reservations import spendable
 
-COLUMNS = ["email", "name", "role", "credits", "usd", "last_transaction", "tokens_used"]
+COLUMNS = [
+    "email",
+    "name",
+    "role",
+    "credits",
+    "usd",
+    "available",
+    "held",
+    "last_transaction",
+    "tokens_used",
+    "invalid_transactions",
+]
 SORTS = ["credits", "email", "last-activity"]
 CHUNK = 1000
 
@@ -56,14 +68,18 @@ def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> It
         if not no_balance and not _within(credits, below, above):
             continue
         spent = activity.get(user_id, Activity())
+        found = spendable(balances.get(user_id))
         yield {
             "email": user.get("email"),
             "name": user.get("name"),
             "role": user.get("role"),
             "credits": format_credits(stored) if credits is None and stored is not None else _rounded(credits),
             "usd": None if credits is None else str(usd_from_credits(credits)),
+            "available": _rounded(found.available_credits),
+            "held": round(found.held_credits) if user_id in balances else None,
             "last_transaction": spent.last_transaction_at,
             "tokens_used": spent.tokens_used,
+            "invalid_transactions": spent.invalid_rows,
         }
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from librechat.credits import format_usd
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
+from librechat.queries import documents_with_live_holds
+from librechat.reservations import spendable
 
 LOW_BALANCE_CREDITS = 1_000_000
 
@@ -19,6 +21,7 @@ class BalanceOverview:
     average_credits: float
     median_credits: float
     outstanding_credits: float
+    held_credits: float
 
     @property
     def users_without_balance(self) -> int:
@@ -28,9 +31,17 @@ class BalanceOverview:
     def outstanding_usd(self) -> str:
         return format_usd(self.outstanding_credits)
 
+    @property
+    def available_credits(self) -> float:
+        return self.outstanding_credits - self.held_credits
+
 
 def balance_overview() -> BalanceOverview:
-    """Four queries whatever the install's size: a user count, one group, a user count and a median."""
+    """Five queries whatever the install's size: a user count, one group, a user count, a median and the holds.
+
+    "At zero" and "below 1M" count available credits (credits less in-flight holds), as the
+    balances list's filters they link to do.
+    """
     database = librechat_db()
     # Numbers only (Decimal128 included); NaN and Infinity would poison every sum.
     numeric = {"tokenCredits": {"$type": "number", "$nin": [math.nan, math.inf, -math.inf]}}
@@ -59,6 +70,14 @@ def balance_overview() -> BalanceOverview:
         middle = database.balances.find(numeric, {"tokenCredits": 1}).sort("tokenCredits", 1)
         median = credits_number(next(middle.skip(totals["documents"] // 2).limit(1))["tokenCredits"]) or 0.0
     outstanding_credits = credits_number(totals["credits"]) or 0.0
+    held_credits = 0.0
+    for document in documents_with_live_holds().values():
+        credits, found = credits_number(document.get("tokenCredits")), spendable(document)
+        if credits is None:
+            continue
+        held_credits += found.held_credits
+        totals["zero"] += credits > 0 >= found.available_credits
+        totals["low"] += credits >= LOW_BALANCE_CREDITS > found.available_credits
     return BalanceOverview(
         total_users=database.users.count_documents({}),
         users_with_balance=users_with_balance,
@@ -67,4 +86,5 @@ def balance_overview() -> BalanceOverview:
         average_credits=outstanding_credits / totals["documents"] if totals["documents"] else 0.0,
         median_credits=median,
         outstanding_credits=outstanding_credits,
+        held_credits=held_credits,
     )

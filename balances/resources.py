@@ -12,7 +12,8 @@ from ledger.models import ImportRow
 from ledger.plans import chunks
 from librechat.credits import format_credits, format_credits_and_usd, usd_from_credits
 from librechat.documents import credits_number
-from librechat.queries import earliest_balances
+from librechat.queries import documents_with_live_holds, earliest_balances
+from librechat.reservations import spendable
 from web.spreadsheet import escape_formula
 
 
@@ -32,6 +33,8 @@ class BalanceExportResource(SpreadsheetSafeResource):
     role = fields.Field(attribute="user__role", column_name="role")
     credits = fields.Field(column_name="credits")
     usd = fields.Field(column_name="usd")
+    available = fields.Field(column_name="available")
+    held = fields.Field(column_name="held")
     auto_refill = fields.Field(attribute="auto_refill_enabled", column_name="auto_refill")
     refill_amount = fields.Field(attribute="refill_amount", column_name="refill_amount")
     refill_every = fields.Field(column_name="refill_every")
@@ -47,15 +50,28 @@ class BalanceExportResource(SpreadsheetSafeResource):
             "role",
             "credits",
             "usd",
+            "available",
+            "held",
             "auto_refill",
             "refill_amount",
             "refill_every",
             "last_refill",
         )
 
+    def before_export(self, queryset, **kwargs):
+        self.held_documents = documents_with_live_holds()
+
     def dehydrate_credits(self, balance: Balance):
         number = credits_number(balance.token_credits)
         return round(number) if number is not None else format_credits(balance.token_credits)
+
+    def dehydrate_available(self, balance: Balance) -> int | None:
+        document = self.held_documents.get(balance.pk, {"tokenCredits": balance.token_credits})
+        available = spendable(document).available_credits
+        return None if available is None else round(available)
+
+    def dehydrate_held(self, balance: Balance) -> int:
+        return round(spendable(self.held_documents.get(balance.pk)).held_credits)
 
     def dehydrate_usd(self, balance: Balance) -> Decimal | None:
         # A number, not text, so a spreadsheet can sum the column.
@@ -70,21 +86,39 @@ class BalanceExportResource(SpreadsheetSafeResource):
 class UserExportResource(SpreadsheetSafeResource):
     id = fields.Field(attribute="id", column_name="user_id", widget=widgets.CharWidget())
     credits = fields.Field(column_name="credits")
+    available = fields.Field(column_name="available")
+    held = fields.Field(column_name="held")
 
     class Meta:
         model = LibreChatUser
-        fields = export_order = ("id", "email", "name", "username", "role", "provider", "credits", "created_at")
+        fields = export_order = (
+            "id",
+            "email",
+            "name",
+            "username",
+            "role",
+            "provider",
+            "credits",
+            "available",
+            "held",
+            "created_at",
+        )
 
     def before_export(self, queryset, **kwargs):
         user_ids = queryset.values_list("id", flat=True).iterator(chunk_size=2000)
-        self.credits_by_user = {
-            user_id: document.get("tokenCredits")
-            for chunk in chunks(user_ids, 2000)
-            for user_id, document in earliest_balances(chunk).items()
-        }
+        self.balance_by_user = {}
+        for chunk in chunks(user_ids, 2000):
+            self.balance_by_user.update(earliest_balances(chunk))
+
+    def dehydrate_available(self, user: LibreChatUser) -> int | None:
+        available = spendable(self.balance_by_user.get(user.pk)).available_credits
+        return None if available is None else round(available)
+
+    def dehydrate_held(self, user: LibreChatUser) -> int | None:
+        return round(spendable(self.balance_by_user[user.pk]).held_credits) if user.pk in self.balance_by_user else None
 
     def dehydrate_credits(self, user: LibreChatUser):
-        credits = self.credits_by_user.get(user.pk)
+        credits = self.balance_by_user.get(user.pk, {}).get("tokenCredits")
         number = credits_number(credits)
         return round(number) if number is not None else (None if credits is None else format_credits(credits))
 

@@ -9,7 +9,7 @@ from librechat.credits import usd_from_credits
 from librechat.mongo import librechat_db
 from librechat.queries import Activity, spending_by_user
 
-COLUMNS = ["email", "name", "conversations", "messages", "tokens", "cost_usd"]
+COLUMNS = ["email", "name", "conversations", "messages", "tokens", "cost_usd", "invalid_transactions"]
 
 
 def user_stats_rows(since: datetime | None = None) -> Iterator[dict]:
@@ -28,6 +28,7 @@ def user_stats_rows(since: datetime | None = None) -> Iterator[dict]:
             "messages": messages.get(str(user["_id"]), 0),
             "tokens": spent.tokens_used,
             "cost_usd": str(usd_from_credits(spent.spent_credits)),
+            "invalid_transactions": spent.invalid_rows,
         }
 
 

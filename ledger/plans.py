@@ -13,7 +13,8 @@ from librechat.credits import parse_credits
 from librechat.documents import credits_number
 from librechat.models import LibreChatUser
 from librechat.mongo import librechat_db
-from librechat.queries import earliest_balances
+from librechat.queries import documents_with_live_holds, earliest_balances
+from librechat.reservations import spendable
 
 Kind = ChangeBatch.Kind
 
@@ -69,6 +70,30 @@ def planned_changes(kind: str, amount_credits: int, targets: list[Target]) -> li
         after = None if current is None else _after(kind, current, amount_credits)
         planned.append(PlannedChange(target.email, stored, after))
     return planned
+
+
+def left_below_holds(kind: str, amount_credits: int | None, targets: Iterable[Target]) -> list[str]:
+    """Emails of targets a set or subtract would leave with less than LibreChat holds for their requests in flight.
+
+    Their available credits go below 0: LibreChat admits nothing more until those requests
+    settle, and their charges then clamp the balance at 0.
+    """
+    if kind not in (Kind.SET, Kind.SUBTRACT_CLAMPED):
+        return []
+    holding = {document["user"] for document in documents_with_live_holds().values() if "user" in document}
+    affected = [target for target in targets if target.user_id in holding]
+    balances = earliest_balances(target.user_id for target in affected)
+    emails = []
+    for target in affected:
+        document = balances.get(target.user_id)
+        current = credits_number((document or {}).get("tokenCredits", 0))
+        if current is None:
+            continue
+        amount = target.amount_credits if target.amount_credits is not None else amount_credits
+        after = amount if kind == Kind.SET else max(0, current - amount)
+        if after < spendable(document).held_credits:
+            emails.append(target.email)
+    return sorted(emails)
 
 
 def _after(kind: str, current: float, amount_credits: int) -> float:

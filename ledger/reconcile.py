@@ -1,8 +1,12 @@
 """Drift: where a user's balance and the sum of their LibreChat transactions disagree.
 
 LibreChat's balance is what it uses; its transactions are the history. They drift apart in real
-installs (see the README, "Drift between balances and transactions"). A fix writes the missing
-history as one `credits` row per user (ledger kind "record only"), never touching the balance.
+installs (see the README, "Drift between balances and transactions"), partly by LibreChat's own
+design: a start balance at sign-up has no transaction, a charge larger than the balance records
+its full cost but stops the balance at 0, and an auto-refill is on the balance a moment before its
+transaction is written (`pendingRefill`). Each drifted user says which of these explains it. A fix
+writes the missing history as one `credits` row per user (ledger kind "record only"), never
+touching the balance.
 """
 
 import math
@@ -17,11 +21,22 @@ from ledger.changes import Target
 from ledger.plans import chunks
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
-from librechat.queries import earliest_balances
+from librechat.queries import VALID_AMOUNTS, earliest_balances, is_finite_number
 
 # Transactions carry fractional credits (tokens times a rate); a gap under one credit is rounding.
 TOLERANCE_CREDITS = 1
-COLUMNS = ["email", "user_id", "balance_credits", "history_credits", "drift_credits", "transactions", "problem"]
+COLUMNS = [
+    "email",
+    "user_id",
+    "balance_credits",
+    "history_credits",
+    "drift_credits",
+    "transactions",
+    "invalid_transactions",
+    "explanation",
+    "problem",
+]
+DEFAULT_START_BALANCE_CREDITS = 20_000  # librechat.yaml's balance.startBalance default
 
 
 @dataclass
@@ -32,6 +47,8 @@ class Drift:
     history_credits: float | None
     transactions: int
     problem: str = ""
+    invalid_transactions: int = 0
+    explanation: str = ""  # a known LibreChat cause that accounts for the drift; empty when none does
 
     @property
     def drift_credits(self) -> float | None:
@@ -52,6 +69,8 @@ class Drift:
             "history_credits": self.history_credits,
             "drift_credits": self.drift_credits,
             "transactions": self.transactions,
+            "invalid_transactions": self.invalid_transactions,
+            "explanation": self.explanation,
             "problem": self.problem,
         }
 
@@ -69,11 +88,15 @@ def users_to_check(*, user_id: ObjectId | None = None, since: date | None = None
     return sorted(librechat_db().balances.distinct("user"))
 
 
-def find_drift(user_ids: Iterable[ObjectId]) -> Iterator[Drift]:
+def find_drift(
+    user_ids: Iterable[ObjectId], *, start_balance_credits: float = DEFAULT_START_BALANCE_CREDITS
+) -> Iterator[Drift]:
     """Users whose earliest balance and transaction sum differ by a credit or more, or cannot be compared.
 
     Per chunk of users: one read of balances, one `$group` over their transactions (the `user`
-    index), one read of emails. Users without a balance document have nothing to compare.
+    index), one read of emails; for the drifted users only, their balance documents and
+    transactions again, to explain the drift. Users without a balance document have nothing to compare.
+    Transactions whose amounts are not numbers are counted and left out of the history.
     """
     database = librechat_db()
     for chunk in chunks(user_ids, settings.LEDGER_BATCH_SIZE):
@@ -81,14 +104,23 @@ def find_drift(user_ids: Iterable[ObjectId]) -> Iterator[Drift]:
         present = [user_id for user_id in chunk if user_id in balances]
         pipeline = [
             {"$match": {"user": {"$in": present}}},
-            {"$group": {"_id": "$user", "total": {"$sum": "$tokenValue"}, "count": {"$sum": 1}}},
+            {
+                "$group": {
+                    "_id": "$user",
+                    "total": {"$sum": {"$cond": [is_finite_number("$tokenValue"), "$tokenValue", 0]}},
+                    "count": {"$sum": 1},
+                    "invalid": {"$sum": {"$cond": [VALID_AMOUNTS, 0, 1]}},
+                }
+            },
         ]
         sums = {row["_id"]: row for row in database.transactions.aggregate(pipeline)}
         emails = {user["_id"]: user.get("email") or "" for user in database.users.find({"_id": {"$in": present}})}
-        for user_id in present:
-            drift = _compare(user_id, emails.get(user_id, ""), balances[user_id], sums.get(user_id))
-            if drift.problem or abs(drift.drift_credits) >= TOLERANCE_CREDITS:
-                yield drift
+        drifts = [
+            _compare(user_id, emails.get(user_id, ""), balances[user_id], sums.get(user_id)) for user_id in present
+        ]
+        drifted = [d for d in drifts if d.problem or abs(d.drift_credits) >= TOLERANCE_CREDITS]
+        _explain(drifted, start_balance_credits)
+        yield from drifted
 
 
 def _compare(user_id: ObjectId, email: str, balance: dict, history: dict | None) -> Drift:
@@ -96,8 +128,70 @@ def _compare(user_id: ObjectId, email: str, balance: dict, history: dict | None)
     balance_credits = credits_number(stored)
     history_credits = credits_number((history or {}).get("total", 0))
     drift = Drift(user_id, email, balance_credits, history_credits, (history or {}).get("count", 0))
+    drift.invalid_transactions = (history or {}).get("invalid", 0)
     if balance_credits is None:
         drift.problem = f"tokenCredits is not a number: {stored!r}"
     elif history_credits is None or not math.isfinite(history_credits):
-        drift.problem = "a transaction's tokenValue is not a number"
+        drift.problem = "the sum of the transactions is not a number"
     return drift
+
+
+def _explain(drifts: list[Drift], start_balance_credits: float) -> None:
+    """Say which of LibreChat's own non-ledger changes accounts for each drift, if one does.
+
+    The history is replayed as LibreChat applied it: each row moves the balance and stops it at 0
+    (`max(0, current + delta)`), from 0 or from the start balance, plus a refill whose transaction
+    is still pending. A drift that no combination reproduces stays unexplained.
+    """
+    comparable = [drift for drift in drifts if not drift.problem and not drift.invalid_transactions]
+    if not comparable:
+        return
+    database, user_ids = librechat_db(), [drift.user_id for drift in comparable]
+    pending = {
+        document["user"]: document.get("pendingRefill")
+        for document in database.balances.find({"user": {"$in": user_ids}}, {"user": 1, "pendingRefill": 1}).sort(
+            "_id", -1
+        )  # the earliest document last, so it is the one kept
+    }
+    rows = database.transactions.find({"user": {"$in": user_ids}}, {"user": 1, "tokenValue": 1}).sort("_id", 1)
+    deltas: dict[ObjectId, list[float]] = {}
+    for row in rows:
+        deltas.setdefault(row["user"], []).append(credits_number(row.get("tokenValue")) or 0.0)
+    for drift in comparable:
+        refill = _pending_refill_credits(pending.get(drift.user_id))
+        drift.explanation = _explanation(drift, deltas.get(drift.user_id, []), start_balance_credits, refill)
+
+
+def _pending_refill_credits(pending: object) -> float:
+    # A marker LibreChat leaves between the refill's balance write and its transaction.
+    if not isinstance(pending, dict):
+        return 0.0
+    transaction_id = pending.get("transactionId")
+    if transaction_id is not None and librechat_db().transactions.find_one({"_id": transaction_id}, {"_id": 1}):
+        return 0.0  # written since: the history already holds it
+    return credits_number(pending.get("rawAmount")) or 0.0
+
+
+def _explanation(drift: Drift, deltas: list[float], start_balance_credits: float, refill_credits: float) -> str:
+    for start in (0.0, start_balance_credits):
+        clamped = _replay(start, deltas)
+        plain = start + sum(deltas)
+        for refill in {0.0, refill_credits}:
+            if abs(clamped + refill - drift.balance_credits) >= TOLERANCE_CREDITS:
+                continue
+            causes = []
+            if start:
+                causes.append(f"start balance of {start:,.0f} at sign-up (no transaction)")
+            if abs(clamped - plain) >= TOLERANCE_CREDITS:
+                causes.append(f"charges stopped at 0 ({clamped - plain:,.0f} credits not charged)")
+            if refill:
+                causes.append(f"auto-refill of {refill:,.0f} whose transaction LibreChat has not written yet")
+            return "; ".join(causes)
+    return ""
+
+
+def _replay(start: float, deltas: list[float]) -> float:
+    balance = start
+    for delta in deltas:
+        balance = max(0.0, balance + delta)
+    return balance

@@ -13,6 +13,7 @@ from ledger.plans import chunks
 from ledger.tasks import queue_batch
 from librechat.documents import credits_number
 from librechat.queries import earliest_balances
+from librechat.reservations import spendable
 
 Status = BalanceChange.Status
 BELOW_ZERO_SHOWN = 20
@@ -33,6 +34,7 @@ class ReversalPlan:
     total_credits: float = 0.0
     below_zero_count: int = 0
     below_zero_examples: list[dict] = field(default_factory=list)
+    below_holds: list[str] = field(default_factory=list)  # emails left with less than their in-flight holds
     refusal: str = ""
 
 
@@ -68,8 +70,10 @@ def plan_reversal(batch: ChangeBatch) -> ReversalPlan:
             plan.total_credits -= change.delta_credits
             if batch.kind == Kind.RECORD:
                 continue
-            stored = balances.get(ObjectId(change.librechat_user_id), {}).get("tokenCredits", 0)
-            current = credits_number(stored) or 0
+            document = balances.get(ObjectId(change.librechat_user_id), {})
+            current = credits_number(document.get("tokenCredits", 0)) or 0
+            if current - change.delta_credits < spendable(document).held_credits:
+                plan.below_holds.append(change.email)
             if current - change.delta_credits < 0:
                 plan.below_zero_count += 1
                 if len(plan.below_zero_examples) < BELOW_ZERO_SHOWN:

@@ -15,9 +15,9 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from ledger.models import BalanceChange, ChangeBatch
-from librechat.documents import credits_number, credits_transaction
+from librechat.documents import credits_number, credits_transaction, tenant
 from librechat.mongo import librechat_db
-from librechat.queries import earliest_balances
+from librechat.queries import earliest_balances, tenant_ids
 
 Kind = ChangeBatch.Kind
 Status = BalanceChange.Status
@@ -45,8 +45,9 @@ def apply_adds(changes: list[BalanceChange]) -> None:
             writable.append(change)
     if not writable:
         return
+    tenants = tenant_ids(ObjectId(change.librechat_user_id) for change in writable)
     missing = [ObjectId(c.librechat_user_id) for c in writable if ObjectId(c.librechat_user_id) not in balances]
-    created = _create_missing_balances(missing) if missing else {}
+    created = _create_missing_balances(missing, tenants) if missing else {}
     balances.update(created)
     if raced := [user_id for user_id in missing if user_id not in created]:  # LibreChat created them first
         balances.update(earliest_balances(raced))
@@ -58,7 +59,7 @@ def apply_adds(changes: list[BalanceChange]) -> None:
         change.after_credits = (before or 0) + change.requested_credits
     _record_readings(unrecorded)
     pause_point("add:before-transactions")
-    writable = _insert_transactions(writable, {c.transaction_id: c.requested_credits for c in writable})
+    writable = _insert_transactions(writable, {c.transaction_id: c.requested_credits for c in writable}, tenants)
     pause_point("add:after-transactions")
     applied = _increment_balances(writable, balances)
     pause_point("add:after-balances")
@@ -75,7 +76,7 @@ def apply_set(change: BalanceChange, kind: str) -> None:
         applied_marker = {CHANGE_MARKER: {"$elemMatch": {"id": change_id}}}
         document = _balances().find_one({"user": user_id}, {"tokenCredits": 1, **applied_marker}, sort=[("_id", 1)])
         if document is None:
-            _create_missing_balances([user_id])
+            _create_missing_balances([user_id], tenant_ids([user_id]))
             created_document = True
             continue
         if document.get(CHANGE_MARKER):
@@ -129,7 +130,8 @@ def apply_records(changes: list[BalanceChange]) -> None:
         change.before_credits = change.after_credits = None if stored is None else credits_number(stored)
         change.delta_credits = change.requested_credits
     _record_readings(unrecorded)
-    written = _insert_transactions(changes, {c.transaction_id: c.requested_credits for c in changes})
+    tenants = tenant_ids(user_ids)
+    written = _insert_transactions(changes, {c.transaction_id: c.requested_credits for c in changes}, tenants)
     _mark_applied(written)
 
 
@@ -162,28 +164,66 @@ def _remember(change_id: ObjectId, delta: float) -> dict:
     return {"$push": {CHANGE_MARKER: {"$each": [{"id": change_id, "delta": delta}], "$slice": -CHANGES_REMEMBERED}}}
 
 
-def _create_missing_balances(user_ids: list[ObjectId]) -> dict[ObjectId, dict]:
-    """Create a 0-credit balance document for each user without one; returns {user id: document} of those created.
+def _create_missing_balances(user_ids: list[ObjectId], tenants: dict[ObjectId, object]) -> dict[ObjectId, dict]:
+    """Create a 0-credit balance document for each user without one, as LibreChat does; returns those created.
 
+    The document is keyed by the user id, so it converges with LibreChat creating the same
+    record at the same moment (`findOneAndUpdate({_id: user}, {$setOnInsert: ...}, {upsert})`).
     A user missing from the answer got a document from someone else in the meantime.
     """
     # A separate upsert, never combined with the marker guard: a guarded upsert that finds the
     # change already applied would insert a second balance document.
-    upserts = [UpdateOne({"user": user_id}, {"$setOnInsert": {"tokenCredits": 0}}, upsert=True) for user_id in user_ids]
-    upserted_ids = _balances().bulk_write(upserts, ordered=False).upserted_ids
+    upserts = [
+        UpdateOne(
+            {"_id": user_id},
+            {"$setOnInsert": {"user": user_id, "tokenCredits": 0, **tenant(tenants.get(user_id))}},
+            upsert=True,
+        )
+        for user_id in user_ids
+    ]
+    try:
+        upserted_ids = _balances().bulk_write(upserts, ordered=False).upserted_ids
+    except BulkWriteError as exc:
+        # A duplicate key is a racing creator that inserted the same `_id` first: the document exists.
+        if any(error.get("code") != DUPLICATE_KEY for error in exc.details["writeErrors"]):
+            raise
+        upserted_ids = {upsert["index"]: upsert["_id"] for upsert in exc.details.get("upserted", [])}
+    created = {user_ids[index]: document_id for index, document_id in upserted_ids.items()}
+    withdrawn = _withdraw_rivalled(list(created))
     return {
-        user_ids[index]: {"_id": document_id, "user": user_ids[index], "tokenCredits": 0}
-        for index, document_id in upserted_ids.items()
+        user_id: {"_id": document_id, "user": user_id, "tokenCredits": 0}
+        for user_id, document_id in created.items()
+        if user_id not in withdrawn
     }
 
 
-def _insert_transactions(changes: list[BalanceChange], delta_by_change_id: dict[str, float]) -> list[BalanceChange]:
+def _withdraw_rivalled(created_ids: list[ObjectId]) -> set[ObjectId]:
+    """Delete the documents just created for users that meanwhile got another one; returns those users.
+
+    An older LibreChat creates a balance under a fresh `_id`; the user's own id is older than that,
+    so ours would become the document LibreChat reads and hide its live one. Withdrawn only while
+    nothing has been written to it yet.
+    """
+    if not created_ids:
+        return set()
+    rivalled = set(_balances().distinct("user", {"user": {"$in": created_ids}, "_id": {"$nin": created_ids}}))
+    for user_id in rivalled:
+        _balances().delete_one(
+            {"_id": user_id, "tokenCredits": 0, "reservations.0": {"$exists": False}, CHANGE_MARKER: {"$exists": False}}
+        )
+    return rivalled
+
+
+def _insert_transactions(
+    changes: list[BalanceChange], delta_by_change_id: dict[str, float], tenants: dict[ObjectId, object]
+) -> list[BalanceChange]:
     """LibreChat `credits` rows with the changes' pre-allocated ids; returns the changes whose row exists."""
     rows = [
         credits_transaction(
             ObjectId(c.librechat_user_id),
             delta_by_change_id[c.transaction_id],
             transaction_id=ObjectId(c.transaction_id),
+            tenant_id=tenants.get(ObjectId(c.librechat_user_id)),
         )
         for c in changes
     ]
@@ -244,8 +284,12 @@ def _undo_transaction(change: BalanceChange, reason: str) -> None:
 
 def _finish_set(change: BalanceChange, delta: float) -> None:
     if delta:
+        user_id = ObjectId(change.librechat_user_id)
         row = credits_transaction(
-            ObjectId(change.librechat_user_id), delta, transaction_id=ObjectId(change.transaction_id)
+            user_id,
+            delta,
+            transaction_id=ObjectId(change.transaction_id),
+            tenant_id=tenant_ids([user_id]).get(user_id),
         )
         with contextlib.suppress(DuplicateKeyError):  # written by an earlier run
             _transactions().insert_one(row)

@@ -18,8 +18,12 @@ def credits_transaction(
     context: str = "admin",
     created_at: datetime | None = None,
     transaction_id: ObjectId | None = None,
+    tenant_id: object = None,
 ) -> dict:
-    """A `credits` row as LibreChat's own add-balance script writes it (negative when lowering)."""
+    """A `credits` row as LibreChat's own add-balance script writes it (negative when lowering).
+
+    `tenant_id` is the user's: LibreChat's tenant plugin hides rows of another (or no) tenant.
+    """
     created_at = created_at or timezone.now()
     return {
         "_id": transaction_id or ObjectId(),
@@ -31,7 +35,13 @@ def credits_transaction(
         "tokenValue": amount_credits,
         "createdAt": created_at,
         "updatedAt": created_at,
+        **tenant(tenant_id),
     }
+
+
+def tenant(tenant_id: object) -> dict:
+    """The `tenantId` field to stamp on a document written for a user of that tenant (none without one)."""
+    return {} if tenant_id is None else {"tenantId": tenant_id}
 
 
 def spending_transaction(
@@ -72,6 +82,7 @@ def user(
     provider: str = "local",
     created_at: datetime | None = None,
     user_id: ObjectId | None = None,
+    tenant_id: object = None,
 ) -> dict:
     created_at = created_at or timezone.now()
     return {
@@ -85,17 +96,26 @@ def user(
         "createdAt": created_at,
         "updatedAt": created_at,
         "__v": 0,
+        **tenant(tenant_id),
     }
 
 
-def balance(user_id: ObjectId, token_credits: float, *, balance_id: ObjectId | None = None, **refill) -> dict:
-    """A balance document; `refill` takes LibreChat's camelCase refill fields as given."""
+def balance(
+    user_id: ObjectId,
+    token_credits: float,
+    *,
+    balance_id: ObjectId | None = None,
+    tenant_id: object = None,
+    **refill,
+) -> dict:
+    """A balance document; `refill` takes LibreChat's camelCase fields as given (refill settings, reservations)."""
     return {
         "_id": balance_id or ObjectId(),
         "user": user_id,
         "tokenCredits": token_credits,
         **refill,
         "__v": 0,
+        **tenant(tenant_id),
     }
 
 

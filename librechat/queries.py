@@ -4,6 +4,7 @@ Each takes a chunk of ids and answers in one round trip, so callers stay constan
 or per batch whatever the install's size.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,9 @@ from datetime import datetime
 from bson import ObjectId
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils import timezone
 
+from librechat.documents import credits_number
 from librechat.models import LibreChatUser
 from librechat.mongo import librechat_db
 
@@ -23,11 +26,29 @@ def earliest_balances(user_ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
     """{user id: the balance document LibreChat uses}; older installs hold duplicates and the earliest counts."""
     balances: dict[ObjectId, dict] = {}
     user_ids = list(user_ids)
-    cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, {"user": 1, "tokenCredits": 1})
+    projection = {"user": 1, "tokenCredits": 1, "reservations": 1}
+    cursor = librechat_db().balances.find({"user": {"$in": user_ids}}, projection)
     # One batch for the whole answer instead of the driver's default first batch of 101.
     for document in cursor.sort("_id", 1).batch_size(len(user_ids) + 100):
         balances.setdefault(document["user"], document)
     return balances
+
+
+def documents_with_live_holds(now: datetime | None = None) -> dict[ObjectId, dict]:
+    """{balance id: document} of the balances holding credits for in-flight requests right now.
+
+    Few at any moment (one per request in flight), so filters and totals over available credits
+    correct the plain `tokenCredits` query with these instead of computing holds for every document.
+    """
+    live = {"reservations": {"$elemMatch": {"expiresAt": {"$gt": now or timezone.now()}}}}
+    found = librechat_db().balances.find(live, {"user": 1, "tokenCredits": 1, "reservations": 1})
+    return {document["_id"]: document for document in found}
+
+
+def tenant_ids(user_ids: Iterable[ObjectId]) -> dict[ObjectId, object]:
+    """{user id: tenantId} of the users that belong to a tenant (multi-tenant installs only)."""
+    users = librechat_db().users.find({"_id": {"$in": list(user_ids)}, "tenantId": {"$ne": None}}, {"tenantId": 1})
+    return {user["_id"]: user["tenantId"] for user in users}
 
 
 def duplicate_balance_ids() -> list[ObjectId]:
@@ -69,6 +90,24 @@ class Activity:
     last_transaction_at: datetime | None = None
     tokens_used: int = 0
     spent_credits: float = 0.0
+    invalid_rows: int = 0  # transactions whose rawAmount or tokenValue is not a number: skipped
+
+
+def is_finite_number(expression: str) -> dict:
+    """An aggregation test: a number that is not NaN or Infinity (strings, booleans, missing: False).
+
+    Odd rows must be skipped inside MongoDB: `$abs` of a string fails the whole aggregation, and
+    one NaN makes every sum it reaches NaN. NaN orders below every number, so `> -Infinity` excludes it.
+    """
+    return {"$and": [{"$isNumber": expression}, {"$gt": [expression, -math.inf]}, {"$lt": [expression, math.inf]}]}
+
+
+def valid_abs_sum(expression: str, only_if: dict | bool = True) -> dict:
+    """`$sum` of the absolute values that are finite numbers (where `only_if` holds); anything else adds 0."""
+    return {"$sum": {"$cond": [{"$and": [only_if, is_finite_number(expression)]}, {"$abs": expression}, 0]}}
+
+
+VALID_AMOUNTS = {"$and": [is_finite_number("$rawAmount"), is_finite_number("$tokenValue")]}
 
 
 def spending_by_user(user_ids: Iterable[ObjectId] | None = None, since: datetime | None = None) -> dict:
@@ -86,12 +125,18 @@ def spending_by_user(user_ids: Iterable[ObjectId] | None = None, since: datetime
             "$group": {
                 "_id": "$user",
                 "last": {"$max": "$createdAt"},
-                "tokens": {"$sum": {"$cond": [is_spending, {"$abs": "$rawAmount"}, 0]}},
-                "spent": {"$sum": {"$cond": [is_spending, {"$abs": "$tokenValue"}, 0]}},
+                "tokens": valid_abs_sum("$rawAmount", is_spending),
+                "spent": valid_abs_sum("$tokenValue", is_spending),
+                "invalid": {"$sum": {"$cond": [VALID_AMOUNTS, 0, 1]}},
             }
         },
     ]
     return {
-        row["_id"]: Activity(row["last"], int(row["tokens"] or 0), float(row["spent"] or 0))
+        row["_id"]: Activity(
+            row["last"] if isinstance(row["last"], datetime) else None,
+            round(credits_number(row["tokens"]) or 0),
+            credits_number(row["spent"]) or 0.0,
+            row["invalid"],
+        )
         for row in librechat_db().transactions.aggregate(pipeline, allowDiskUse=True)
     }

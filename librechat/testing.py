@@ -8,13 +8,22 @@ from librechat import documents
 from librechat.mongo import librechat_db
 
 
-def create_user(email: str, credits: float | None = None, *, role: str = "USER", name: str = "", **balance_fields):
+def create_user(
+    email: str,
+    credits: float | None = None,
+    *,
+    role: str = "USER",
+    name: str = "",
+    tenant_id: str | None = None,
+    **balance_fields,
+):
     """Insert a user (and a balance document unless `credits` is None); returns the user's ObjectId."""
     database = librechat_db()
-    user = documents.user(email, name=name or email.split("@")[0].title(), username=email.split("@")[0], role=role)
+    local_part = email.split("@")[0]
+    user = documents.user(email, name=name or local_part.title(), username=local_part, role=role, tenant_id=tenant_id)
     database.users.insert_one(user)
     if credits is not None:
-        database.balances.insert_one(documents.balance(user["_id"], credits, **balance_fields))
+        database.balances.insert_one(documents.balance(user["_id"], credits, tenant_id=tenant_id, **balance_fields))
     return user["_id"]
 
 

@@ -1,6 +1,6 @@
 """GET /api/balance/admin/get-balance: LibreChat PR #11754's shape, plus usd and refill settings."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,7 +26,10 @@ def test_it_answers_with_the_prs_fields_first(client, read_key, alice):
             "refillIntervalUnit": None,
             "refillAmount": None,
             "lastRefill": None,
+            "nextRefill": None,
         },
+        "available": 20_000,
+        "held": 0,
     }
 
 
@@ -52,6 +55,41 @@ def test_it_shows_refill_settings_and_fractional_credits(client, read_key, mongo
     assert body["autoRefill"]["enabled"] is True
     assert body["autoRefill"]["refillIntervalUnit"] == "days" and body["autoRefill"]["refillAmount"] == 10_000
     assert body["autoRefill"]["lastRefill"].startswith("2026-11-01T12:00:00")
+    assert body["autoRefill"]["nextRefill"].startswith("2026-12-01T12:00:00")
+
+
+def test_the_next_refill_is_computed_as_librechat_does_with_months_overflowing(client, read_key, mongo):
+    # JavaScript's setMonth: January 31 plus one month is March 3 (2027 is no leap year).
+    create_user(
+        "dora@example.com",
+        0,
+        autoRefillEnabled=True,
+        refillIntervalValue=1,
+        refillIntervalUnit="months",
+        refillAmount=5,
+        lastRefill=datetime(2027, 1, 31, 8, 0, tzinfo=UTC),
+    )
+    body = client.get(GET_BALANCE, {"email": "dora@example.com"}, headers={"x-api-key": read_key}).json()
+    assert body["autoRefill"]["nextRefill"].startswith("2027-03-03T08:00:00")
+
+
+def test_a_missing_last_refill_makes_the_refill_due_now(client, read_key, mongo):
+    create_user("eve@example.com", 0, autoRefillEnabled=True, refillIntervalValue=1, refillAmount=5)
+    before = datetime.now(UTC)
+    body = client.get(GET_BALANCE, {"email": "eve@example.com"}, headers={"x-api-key": read_key}).json()
+    assert body["autoRefill"]["lastRefill"] is None
+    assert datetime.fromisoformat(body["autoRefill"]["nextRefill"].replace("Z", "+00:00")) >= before
+
+
+def test_it_shows_available_and_held_credits_counting_only_unexpired_holds(client, read_key, mongo):
+    now = datetime.now(UTC)
+    reservations = [
+        {"id": "in-flight", "amount": 3_000, "expiresAt": now + timedelta(minutes=5)},
+        {"id": "crashed", "amount": 9_000, "expiresAt": now - timedelta(minutes=5)},
+    ]
+    create_user("fay@example.com", 10_000, reservations=reservations, reservedCredits=12_000)
+    body = client.get(GET_BALANCE, {"email": "fay@example.com"}, headers={"x-api-key": read_key}).json()
+    assert (body["balance"], body["available"], body["held"]) == (10_000, 7_000, 3_000)
 
 
 def test_a_user_without_a_balance_document_has_zero_and_says_so(client, read_key, mongo):

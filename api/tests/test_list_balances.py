@@ -45,7 +45,10 @@ def test_it_pages_through_every_balance_once(client, read_key, five_users):
             "refillIntervalUnit": None,
             "refillAmount": None,
             "lastRefill": None,
+            "nextRefill": None,
         },
+        "available": 1_000_000,
+        "held": 0,
     }
     emails = [user["email"] for user in all_pages(client, read_key, limit=2)]
     assert emails == [f"user{i}@example.com" for i in range(5)]

@@ -70,7 +70,8 @@ def test_since_checks_only_users_with_recent_transactions(people):
 
 
 def test_fix_writes_the_missing_history_as_one_audited_batch_without_touching_balances(people):
-    code, _, err = reconcile("--fix", "--reason", "after set-balance", "--yes", "--batch-id", "fix-1")
+    args = ["--fix", "--reason", "after set-balance", "--yes", "--batch-id", "fix-1", "--include-explained"]
+    code, _, err = reconcile(*args)
     assert code == 0, err
     assert (credits_of(people["alice"]), credits_of(people["carol"])) == (5_000_000, 0)
     assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
@@ -82,7 +83,7 @@ def test_fix_writes_the_missing_history_as_one_audited_batch_without_touching_ba
     )
     assert batch.changes.get(email="=carol@example.com").delta_credits == 500, "whole credits"
     assert reconcile()[0] == 0, "no drift left"
-    assert reconcile("--fix", "--reason", "again", "--yes", "--batch-id", "fix-1")[0] == 0
+    assert reconcile("--fix", "--reason", "again", "--yes", "--batch-id", "fix-1", "--include-explained")[0] == 0
     assert BalanceChange.objects.filter(batch=batch).count() == 2
 
 
@@ -108,3 +109,54 @@ def test_a_record_only_batch_run_again_writes_its_row_once(people):
     assert outcome.complete and outcome.applied_count == 1
     assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
     assert credits_of(people["alice"]) == 5_000_000
+
+
+def test_each_drift_says_which_of_librechats_own_changes_explains_it(mongo, people):
+    dan = create_user("dan@example.com")  # LibreChat's createUser: the start balance, keyed by the user, no row
+    mongo.balances.insert_one({"_id": dan, "user": dan, "tokenCredits": 20_000})
+    refill_id = documents.ObjectId()
+    eve = create_user("eve@example.com", 15_000, pendingRefill={"transactionId": refill_id, "rawAmount": 10_000})
+    # Eve spent 15,000 of her start balance, then was refilled; the refill's transaction is pending.
+    mongo.transactions.insert_one(
+        {"user": eve, "tokenType": "prompt", "tokenValue": -15_000, "rawAmount": -15_000, "rate": 1}
+    )
+    code, out, err = reconcile("--format", "json")
+    rows = {row["email"]: row for row in json.loads(out)}
+    assert code == 3 and "4 users with drift, 3 of them explained" in err
+    assert rows["dan@example.com"]["explanation"] == "start balance of 20,000 at sign-up (no transaction)"
+    assert rows["=carol@example.com"]["explanation"] == "charges stopped at 0 (500 credits not charged)"
+    assert rows["eve@example.com"]["explanation"] == (
+        "start balance of 20,000 at sign-up (no transaction); "
+        "auto-refill of 10,000 whose transaction LibreChat has not written yet"
+    )
+    assert rows["alice@example.com"]["explanation"] == ""
+
+
+def test_fix_writes_only_drift_no_known_cause_explains(mongo, people):
+    code, _, err = reconcile("--fix", "--reason", "after set-balance", "--yes", "--batch-id", "fix-2")
+    assert code == 0, err
+    assert [row["tokenValue"] for row in credit_transactions(people["alice"])] == [5_000_000]
+    assert len(credit_transactions(people["carol"])) == 1, "carol's clamped charge is LibreChat's own doing"
+
+
+def test_the_start_balance_is_taken_from_the_command_line(mongo):
+    fay = create_user("fay@example.com")
+    mongo.balances.insert_one({"_id": fay, "user": fay, "tokenCredits": 50_000})
+    code, out, _ = reconcile("--format", "json", "--start-balance", "50000")
+    assert code == 3 and json.loads(out)[0]["explanation"].startswith("start balance of 50,000")
+
+
+def test_transactions_whose_amounts_are_not_numbers_are_counted_and_left_unexplained(mongo):
+    gus = create_user("gus@example.com", 1_000)
+    mongo.transactions.insert_many(
+        [
+            documents.credits_transaction(gus, 1_000),
+            {"user": gus, "tokenType": "prompt", "tokenValue": "-40", "rawAmount": -4, "rate": 10},
+            {"user": gus, "tokenType": "prompt", "tokenValue": float("nan"), "rawAmount": -4, "rate": 10},
+            {"user": gus, "tokenType": "prompt", "tokenValue": -300, "rawAmount": -30, "rate": 10},
+        ]
+    )
+    code, out, _ = reconcile("--format", "json")
+    (row,) = json.loads(out)
+    assert code == 3 and (row["history_credits"], row["invalid_transactions"]) == (700, 2)
+    assert (row["drift_credits"], row["explanation"], row["problem"]) == (300, "", "")

@@ -18,7 +18,7 @@ from balances.cli import (
 )
 from ledger.changes import Kind, LedgerError, open_batch, run_batch
 from ledger.models import ChangeBatch
-from ledger.reconcile import COLUMNS, find_drift, users_to_check
+from ledger.reconcile import COLUMNS, DEFAULT_START_BALANCE_CREDITS, find_drift, users_to_check
 from web.spreadsheet import escape_formula
 
 EXIT_DRIFT_FOUND = 3
@@ -27,9 +27,12 @@ EXIT_DRIFT_FOUND = 3
 class Command(LibreChatCommand):
     help = (
         "Compare each user's balance (the earliest balance document) with the sum of their LibreChat "
-        "transactions and list the users where they differ by a credit or more (drift = balance - history). "
-        "With --fix --reason, write the missing history as one LibreChat credits row per user through the "
-        "ledger, as one audited batch, without changing any balance. Without --fix nothing is written. "
+        "transactions and list the users where they differ by a credit or more (drift = balance - history), "
+        "each with the LibreChat cause that explains it when one does (a start balance at sign-up, charges "
+        "stopped at 0, an auto-refill whose transaction is pending). With --fix --reason, write the missing "
+        "history of the unexplained drifts (all with --include-explained) as one LibreChat credits row per "
+        "user through the ledger, as one audited batch, without changing any balance. Without --fix nothing "
+        "is written. "
         "Exit codes: 0 no drift (or all fixed), 1 bad input or nothing to check, 2 fix partly applied "
         "(re-run with --batch-id), 3 drift found (report only)."
     )
@@ -44,27 +47,61 @@ class Command(LibreChatCommand):
         parser.add_argument("--reason", default="", help="Why, for the audit history (required with --fix).")
         parser.add_argument("--yes", action="store_true", help="Fix without asking.")
         parser.add_argument("--batch-id", help="Name the fix; the same id again resumes it instead of writing twice.")
+        parser.add_argument(
+            "--start-balance",
+            type=int,
+            default=DEFAULT_START_BALANCE_CREDITS,
+            help="librechat.yaml's balance.startBalance, given without a transaction at sign-up (default 20000).",
+        )
+        parser.add_argument(
+            "--include-explained",
+            action="store_true",
+            help="With --fix, also write history for drift a known LibreChat cause explains.",
+        )
 
-    def handle(self, *args, email, since, output_format, fix, reason, yes, batch_id, **options):
+    def handle(
+        self,
+        *args,
+        email,
+        since,
+        output_format,
+        fix,
+        reason,
+        yes,
+        batch_id,
+        start_balance,
+        include_explained,
+        **options,
+    ):
         if fix and not reason.strip():
             raise bad_input("--fix needs --reason: the correction is recorded in the audit history.")
         user_id = one_target(email).user_id if email else None
-        drifts = list(find_drift(users_to_check(user_id=user_id, since=_day(since))))
+        checked = users_to_check(user_id=user_id, since=_day(since))
+        drifts = list(find_drift(checked, start_balance_credits=start_balance))
         rows = (drift.as_row() for drift in drifts)
         if output_format == "csv":
             rows = ({key: escape_formula(value) for key, value in row.items()} for row in rows)
         write_rows(self.stdout, rows, COLUMNS, output_format)
-        fixable = [drift for drift in drifts if not drift.problem and drift.correction_credits]
+        explained = [drift for drift in drifts if drift.explanation]
+        fixable = [
+            drift
+            for drift in drifts
+            if not drift.problem and drift.correction_credits and (include_explained or not drift.explanation)
+        ]
         self.stderr.write(
-            f"{users(len(drifts))} with drift; {users(len(fixable))} fixable "
-            f"(total {sum(drift.correction_credits for drift in fixable):,} credits of missing history)."
+            f"{users(len(drifts))} with drift, {len(explained)} of them explained by LibreChat's own changes; "
+            f"{users(len(fixable))} to fix (total {sum(drift.correction_credits for drift in fixable):,} credits "
+            "of missing history)."
         )
         if not drifts:
             return
         if not fix:
             raise CommandError("Drift found; nothing was changed (dry run).", returncode=EXIT_DRIFT_FOUND)
         if not fixable:
-            raise bad_input("Nothing can be fixed: the listed users' balances or histories are not numbers.")
+            raise bad_input(
+                "Nothing to fix: the listed drifts are explained by LibreChat's own changes "
+                "(--include-explained writes them too) or their balances or histories are not numbers."
+            )
         if not yes and not confirm_on_terminal(f"Write correcting credits rows for {users(len(fixable))}?"):
             raise bad_input("Not fixed.")
         batch_id = batch_id or f"reconcile-{uuid.uuid4().hex}"
