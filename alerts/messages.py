@@ -9,10 +9,12 @@ import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from bson import ObjectId
 from django.conf import settings
 from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from alerts import links
 from alerts.models import MailOptOut, ThresholdState
@@ -20,11 +22,18 @@ from alerts.thresholds import Crossing
 from analytics.models import MILLICREDITS_PER_CREDIT, UsageRollup
 from analytics.reports import days_until_empty
 from librechat.credits import format_credits, format_credits_and_usd
+from librechat.mongo import librechat_db
+from librechat.refill import next_refill_at
 from outbox.queue import queue_message, queue_on_every_target
+from policies.membership import policies_of
+from policies.models import Policy
+from policies.schedule import next_run
 from requests_app.links import absolute_url
 
 logger = logging.getLogger("alerts.decision")
 SPEND_DAYS = 7
+# Policy actions that give credits; an "expire to 0" policy is no allowance.
+ALLOWANCE_ACTIONS = {Policy.Action.TOP_UP_TO, Policy.Action.RESET, Policy.Action.ADD}
 
 
 def queue_low_balance_mail(crossing: Crossing) -> bool:
@@ -36,6 +45,7 @@ def queue_low_balance_mail(crossing: Crossing) -> bool:
         return False
     request_url = absolute_url(reverse("requests_app:request")) + "?" + urlencode({"email": crossing.email})
     context = {
+        "next_allowance": next_allowance(ObjectId(crossing.user_id), timezone.now()),
         "available": format_credits_and_usd(crossing.available_credits, " credits"),
         "threshold": format_credits(crossing.threshold_credits),
         "request_url": request_url,
@@ -58,6 +68,18 @@ def queue_low_balance_mail(crossing: Crossing) -> bool:
         },
     )
     return True
+
+
+def next_allowance(user_id: ObjectId, now: datetime) -> str:
+    """When the user next gets credits: their policy's next run or LibreChat's auto-refill, whichever is first."""
+    moments = []
+    policy = policies_of([user_id]).get(user_id)
+    if policy is not None and policy.action in ALLOWANCE_ACTIONS:
+        moments.append(next_run(policy, now))
+    refill = next_refill_at(librechat_db().balances.find_one({"user": user_id}, sort=[("_id", 1)]))
+    if refill is not None:
+        moments.append(max(refill, now))
+    return f"{min(moments):%Y-%m-%d %H:%M} UTC" if moments else ""
 
 
 def digest_rows(since: datetime, now: datetime) -> tuple[list[dict], list[dict]]:

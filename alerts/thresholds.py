@@ -10,7 +10,7 @@ before it moves the balance, and a user caught in between is looked at again by 
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bson import ObjectId
 from django.conf import settings
@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.models import CheckState, PolicyThresholds, ThresholdState
-from librechat.documents import credits_number
 from librechat.models import LibreChatUser
 from librechat.mongo import librechat_db
+from librechat.reservations import spendable
 from policies.membership import policies_of
 
 logger = logging.getLogger("alerts.decision")
@@ -47,24 +47,6 @@ class CheckResult:
     crossings: list[Crossing]
     rearmed: int
     invalid_balances: int
-
-
-def available_credits(balance: dict, now: datetime) -> float | None:
-    """What the user can spend: tokenCredits less unexpired holds (as LibreChat's includeReservedCredits).
-
-    None when the balance is not a number."""
-    credits = credits_number(balance.get("tokenCredits"))
-    if credits is None:
-        return None
-    held = 0.0
-    for hold in balance.get("reservations") or []:
-        if not isinstance(hold, dict):
-            continue
-        expires_at = hold.get("expiresAt")
-        if isinstance(expires_at, datetime) and expires_at.replace(tzinfo=expires_at.tzinfo or UTC) <= now:
-            continue
-        held += credits_number(hold.get("amount")) or 0
-    return credits - held
 
 
 def check_low_balances(
@@ -141,7 +123,7 @@ def _check_chunk(database, user_ids, thresholds_of: dict, now, result: CheckResu
     to_change = {}
     for user_id, document in balances.items():
         result.users_checked += 1
-        available = available_credits(document, now)
+        available = spendable(document, now).available_credits
         if available is None:
             result.invalid_balances += 1
             continue

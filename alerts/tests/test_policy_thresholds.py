@@ -1,5 +1,7 @@
 """Thresholds per credit policy, and crossings caused by a policy's own reset."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -10,6 +12,7 @@ from alerts.tests.test_low_balance import spend_like_librechat, user_mails
 from librechat.mongo import librechat_db
 from librechat.testing import create_user
 from policies.runs import run_due_policies
+from policies.schedule import next_run
 from policies.tests.helpers import make_policy
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -56,3 +59,32 @@ def test_thresholds_must_be_credits_or_percentages():
         with pytest.raises(ValidationError):
             PolicyThresholds(policy=policy, thresholds=text).full_clean()
     assert PolicyThresholds(policy=policy, thresholds="1_000_000, 10%").credits() == [1_000_000, 500_000]
+
+
+def test_the_user_mail_says_when_the_next_allowance_comes(mongo):
+    policy = make_policy("Monthly", action="top_up_to", amount_credits=5_000_000, roles="USER")
+    sam = create_user("sam@example.com", 1_200_000)
+    run_due()
+    spend_like_librechat(sam, 300_000)
+    run_due()
+    [mail] = user_mails("sam@example.com")
+    upcoming = next_run(policy, timezone.now())
+    assert f"Your next allowance comes on {upcoming:%Y-%m-%d %H:%M} UTC." in mail.body_text
+
+
+def test_a_librechat_refill_counts_as_the_next_allowance(mongo):
+    later = timezone.now() + timedelta(days=3)
+    sam = create_user(
+        "sam@example.com",
+        1_200_000,
+        autoRefillEnabled=True,
+        refillAmount=1_000_000,
+        refillIntervalValue=7,
+        refillIntervalUnit="days",
+        lastRefill=later - timedelta(days=7),
+    )
+    run_due()
+    spend_like_librechat(sam, 300_000)
+    run_due()
+    [mail] = user_mails("sam@example.com")
+    assert f"Your next allowance comes on {later:%Y-%m-%d %H:%M} UTC." in mail.body_text
