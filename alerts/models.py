@@ -1,4 +1,5 @@
 import re
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -119,3 +120,17 @@ class PolicyThresholds(models.Model):
             amount * number // 100 if percent else number for number, percent in parse_thresholds(self.thresholds)
         }
         return sorted(values, reverse=True)
+
+
+class WorkerHeartbeat(models.Model):
+    """When the worker last ran a task (one row): the scheduler asks it for a heartbeat every run."""
+
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"worker seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def last_seen(cls) -> datetime | None:
+        row = cls.objects.filter(pk=1).first()
+        return row.seen_at if row else None

@@ -1,14 +1,18 @@
 """Operational alerts to the admins: batches that stopped or failed, requests left waiting, drift."""
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db.models import Q
 
 from alerts.messages import queue_admin_alert
+from alerts.models import WorkerHeartbeat
 from alerts.once import once
+from alerts.tasks import ask_for_heartbeat
 from ledger.models import BalanceChange, ChangeBatch
 from ledger.reconcile import find_drift, users_to_check
+from outbox.sending import send_due_messages
 from requests_app.models import CreditRequest
 
 RECENT = timedelta(days=7)
@@ -34,7 +38,32 @@ def check_operations(now: datetime) -> list[str]:
     for credit_request in waiting.order_by("created_at")[:50]:
         if once("request-waiting", str(credit_request.pk), lambda r=credit_request: _waiting_alert(r)):
             alerted.append(f"request {credit_request.pk} waiting")
+    if _worker_silent(now):
+        alerted.append("worker silent")
+    ask_for_heartbeat()
     return alerted
+
+
+def _worker_silent(now: datetime) -> bool:
+    """Alert once per silence when the worker has run no heartbeat for ALERT_WORKER_SILENT_MINUTES.
+
+    The worker sends the outbox, so this alert is sent from here (the scheduler's process) at once.
+    """
+    seen_at = WorkerHeartbeat.last_seen()
+    if seen_at is None or now - seen_at < timedelta(minutes=settings.ALERT_WORKER_SILENT_MINUTES):
+        return False
+    minutes = round((now - seen_at).total_seconds() / 60)
+    subject = f"The worker has not run for {minutes} minutes"
+    text = (
+        f"{subject} (last seen {seen_at:%Y-%m-%d %H:%M} UTC): large batches, imports and mail wait for it. "
+        "Check the worker container or `manage.py ledger_worker`."
+    )
+    key = f"{seen_at:%Y%m%d%H%M%S}"
+    alert = partial(queue_admin_alert, "alerts.worker_silent", subject, text, dedupe_key=f"worker-silent:{key}")
+    if not once("worker-silent", key, alert):
+        return False
+    send_due_messages()
+    return True
 
 
 def _batch_alert(batch: ChangeBatch, what: str) -> int:

@@ -3,9 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from alerts.models import WorkerHeartbeat
 from alerts.schedule import run_due
+from alerts.tasks import worker_heartbeat
 from ledger.changes import Kind, Target, open_batch
 from ledger.models import BalanceChange, ChangeBatch
 from librechat.mongo import librechat_db
@@ -84,3 +88,22 @@ def test_drift_found_by_the_daily_check_is_alerted_once_a_day(mongo):
     run_due()
     [message] = alerts("alerts.drift")
     assert "1 balances disagree" in message.subject and "alice@example.com" in message.body_text
+
+
+def test_a_silent_worker_is_alerted_once_and_sent_at_once(mongo, settings):
+    settings.ALERT_WORKER_SILENT_MINUTES = 10
+    WorkerHeartbeat.objects.create(pk=1, seen_at=timezone.now() - timedelta(minutes=30))
+    run_due()
+    run_due()
+    [message] = alerts("alerts.worker_silent")
+    assert "has not run for 30 minutes" in message.subject
+    assert message.status == Message.Status.SENT  # sent by the scheduler: the worker that sends mail is gone
+
+
+def test_the_worker_runs_the_heartbeat_the_scheduler_asks_for(mongo):
+    run_due()
+    run_due()
+    assert DBTaskResult.objects.filter(task_path=worker_heartbeat.module_path).count() == 1
+    call_command("db_worker", batch=True, reload=False, verbosity=0)
+    assert timezone.now() - WorkerHeartbeat.last_seen() < timedelta(minutes=1)
+    assert alerts("alerts.worker_silent") == []
