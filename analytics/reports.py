@@ -20,6 +20,7 @@ completionTokens, cacheReadTokens, cacheWriteTokens, requests}.
   spent or the balance is not a number)
 - `top_models` -> [{model, ...measures, users}]
 - `top_agents` -> [{agentId, name, model, ...measures, users}]   (a row per agent and model)
+- `email_domains` -> [{domain, ...measures, users}]   (chargeback by the users' email domains)
 - `cost_breakdown` -> {period, totalCost, byTokenType: {prompt, completion}, bySource: {direct,
   agents}, byModel: [{model, cost, share}]}   (share in percent of totalCost)
 - `usage_over_time` -> {period, bucket, points: [{time, totalCost, promptTokens,
@@ -164,6 +165,23 @@ def top_agents(period: Period, user_id: str | None = None) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def email_domains(period: Period) -> list[dict]:
+    """Cost per email domain of the users who spent (chargeback), most first; "(no email)" for users without one."""
+    rows = list(_spending(period).values("user_id").annotate(**_measures()))
+    ids = [ObjectId(row["user_id"]) for row in rows if ObjectId.is_valid(row["user_id"])]
+    emails = {str(pk): email for pk, email in LibreChatUser.objects.filter(pk__in=ids).values_list("pk", "email")}
+    by_domain: dict[str, list[dict]] = {}
+    for row in rows:
+        email = emails.get(row["user_id"]) or ""
+        domain = email.rpartition("@")[2].lower() if "@" in email else "(no email)"
+        by_domain.setdefault(domain, []).append(row)
+    result = []
+    for domain, user_rows in by_domain.items():
+        totals = {key: sum(row[key] for row in user_rows) for key in user_rows[0] if key != "user_id"}
+        result.append({"domain": domain, **_measures_json(totals), "users": len(user_rows)})
+    return sorted(result, key=lambda row: (-row["totalCost"], row["domain"]))
 
 
 def cost_breakdown(period: Period) -> dict:

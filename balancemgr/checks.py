@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from librechat.mongo import mongo_unreachable_reason
+from outbox.channels import invalid_targets
 
 
 @register()
@@ -60,3 +61,26 @@ def check_policy_time_zone(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_alert_settings(app_configs, **kwargs):
+    """Alert targets and schedules a worker would only fail on later, told at start-up instead."""
+    errors = [
+        Error(
+            f"NOTIFY_URLS target {name!r} is not a URL Apprise understands.",
+            hint="See https://appriseit.com/services/ for each service's URL; write it as name=url.",
+            id="balancemgr.E030",
+        )
+        for name in invalid_targets()
+    ]
+    unknown = sorted(set(settings.REPORT_SCHEDULE) - {"weekly", "monthly"})
+    if unknown:
+        errors.append(
+            Error(
+                f"REPORT_SCHEDULE has {', '.join(unknown)}.",
+                hint="Use weekly, monthly, both or none.",
+                id="balancemgr.E031",
+            )
+        )
+    return errors

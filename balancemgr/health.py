@@ -6,6 +6,7 @@ SELECT 1 but was never migrated (or lost a table) fails every page, so it is not
 
 import logging
 import time
+from datetime import timedelta
 from functools import lru_cache
 
 from django.apps import apps
@@ -14,9 +15,11 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import JsonResponse
+from django.utils import timezone
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from alerts.models import WorkerHeartbeat
 from librechat.routers import LIBRECHAT_ALIAS
 
 logger = logging.getLogger(__name__)
@@ -85,7 +88,19 @@ def database_health() -> dict:
     """The status and latency of each database, and "ok" overall only when all answer."""
     databases = {"default": _timed(_check_default), LIBRECHAT_ALIAS: _timed(_ping_librechat)}
     healthy = all(result["status"] == "ok" for result in databases.values())
-    return {"status": "ok" if healthy else "error", "databases": databases}
+    return {"status": "ok" if healthy else "error", "databases": databases, "worker": worker_health()}
+
+
+def worker_health() -> dict:
+    """When the worker last ran its heartbeat; informative only, so a stopped worker never restarts the web."""
+    try:
+        seen_at = WorkerHeartbeat.last_seen()
+    except DatabaseError:
+        return {"status": "unknown", "last_seen": None}
+    if seen_at is None:
+        return {"status": "unknown", "last_seen": None}
+    silent = timezone.now() - seen_at >= timedelta(minutes=settings.ALERT_WORKER_SILENT_MINUTES)
+    return {"status": "silent" if silent else "ok", "last_seen": seen_at.isoformat()}
 
 
 class HealthMiddleware:

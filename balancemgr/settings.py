@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ninja",
     "api",
     "selfservice",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,8 @@ if not DEBUG and (
 WEBHOOK_BASE_URL = env("WEBHOOK_BASE_URL", default="")
 WEBHOOK_TTL_HOURS = env.int("WEBHOOK_TTL_HOURS", default=72)
 NOTIFY_TO = env.list("NOTIFY_TO", default=[])
+# Chat and webhook targets for admin alerts (Apprise URLs, `name=url`); see outbox/channels.py.
+NOTIFY_URLS = env.list("NOTIFY_URLS", default=[])
 APPROVAL_LINKS_REQUIRE_LOGIN = env.bool("APPROVAL_LINKS_REQUIRE_LOGIN", default=False)
 REQUEST_REFERENCE_LABEL = env("REQUEST_REFERENCE_LABEL", default="Reference")
 REQUEST_REFERENCE_REQUIRED = env.bool("REQUEST_REFERENCE_REQUIRED", default=False)
@@ -196,6 +199,17 @@ REQUEST_APPROVE_PRESETS_CREDITS = env.list(
     "REQUEST_APPROVE_PRESETS_CREDITS", cast=int, default=[5_000_000, 10_000_000, 20_000_000]
 )
 REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
+
+# Alerts and reports (alerts/): run by `manage.py send_alerts` in the worker; see the README.
+LOW_BALANCE_THRESHOLDS = env.list("LOW_BALANCE_THRESHOLDS", cast=int, default=[1_000_000, 0])
+LOW_BALANCE_MAIL_USERS = env.bool("LOW_BALANCE_MAIL_USERS", default=False)
+ALERT_IMMEDIATE = env.bool("ALERT_IMMEDIATE", default=False)
+ALERT_DIGEST_HOUR_UTC = env.int("ALERT_DIGEST_HOUR_UTC", default=7)
+ALERT_TOP_UP_CREDITS = env.int("ALERT_TOP_UP_CREDITS", default=5_000_000)
+ALERT_REQUEST_WAITING_HOURS = env.int("ALERT_REQUEST_WAITING_HOURS", default=24)
+ALERT_WORKER_SILENT_MINUTES = env.int("ALERT_WORKER_SILENT_MINUTES", default=10)
+REPORT_TO = env.list("REPORT_TO", default=[])
+REPORT_SCHEDULE = env.list("REPORT_SCHEDULE", default=["weekly", "monthly"])
 REQUEST_RATE_LIMIT_PER_IP_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_IP_PER_HOUR", default=30)
 REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = env.int("REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR", default=3)
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/", include("selfservice.urls")),
     # The public pages' language switcher (django.views.i18n.set_language).
     path("i18n/", include("django.conf.urls.i18n")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 if settings.METRICS_ENABLED:

@@ -27,6 +27,7 @@ class ChangeBatch(models.Model):
         API = "api", "API"
         REQUEST = "request", "credit request"
         POLICY = "policy", "credit policy"
+        ALERT = "alert", "alert link"
 
     # Chosen by the caller (a form token, --batch-id, an Idempotency-Key, a file's content):
     # the same id again resumes the batch instead of applying it twice.

@@ -8,6 +8,8 @@ class Message(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email"
+        # Chat and webhooks through Apprise; the recipient is a target's name in NOTIFY_URLS.
+        APPRISE = "apprise", "chat or webhook"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -22,6 +24,8 @@ class Message(models.Model):
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # Files sent with a mail: [{"filename", "mimetype", "content_base64"}].
+    attachments = models.JSONField(default=list, blank=True)
     # What the message is about ("credit_request:12"), so the sender of the event can find its messages.
     reference = models.CharField(max_length=100, blank=True, db_index=True)
     # The same key is never queued twice (a task run twice, a retried request).
