@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alerts import links
 from alerts.models import MailOptOut, ThresholdState
@@ -54,7 +55,7 @@ def queue_low_balance_mail(crossing: Crossing) -> bool:
     queue_message(
         event="alerts.low_balance.user",
         recipient=crossing.email,
-        subject="Your LibreChat credits are running low",
+        subject=gettext("Your LibreChat credits are running low"),
         body_text=render_to_string("alerts/mail/low_balance.txt", context),
         body_html=render_to_string("alerts/mail/low_balance.html", context),
         reference=f"user:{crossing.user_id}",

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from alerts import links
@@ -14,9 +15,11 @@ from alerts.models import MailOptOut
 from ledger.changes import Kind, LedgerError, Target, change_one
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
+from web.i18n import in_visitor_language
 
 
 @require_http_methods(["GET", "POST"])
+@in_visitor_language
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user_id, email = links.read_unsubscribe(token)
@@ -25,7 +28,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "alerts/unsubscribe_confirm.html", {"email": email})
     MailOptOut.objects.get_or_create(librechat_user_id=user_id, defaults={"email": email})
-    return _notice(request, "Unsubscribed", f"{email} gets no more low-balance mails.", status=200)
+    message = _("%(email)s gets no more low-balance mails.") % {"email": email}
+    return _notice(request, _("Unsubscribed"), message, status=200)
 
 
 @require_http_methods(["GET", "POST"])

@@ -111,3 +111,11 @@ def test_unsubscribing_asks_first_then_stops_the_mails(mongo, client, settings):
     spend_like_librechat(bob, 300_000)
     run_due()
     assert not Message.objects.filter(event="alerts.low_balance.user").exists()
+
+
+def test_the_unsubscribe_page_speaks_the_visitors_language(mongo, client):
+    bob = create_user("bob@example.com", 1_200_000)
+    url = links.unsubscribe_url(str(bob), "bob@example.com")
+    page = client.get(url[url.index("/alerts/") :], HTTP_ACCEPT_LANGUAGE="de")
+    assert page.status_code == 200
+    assert "E-Mails bei knappen Credits abbestellen?" in page.content.decode()

@@ -1,7 +1,10 @@
+import logging
 import time
 
 from alerts.schedule import run_due
 from librechat.commands import LibreChatCommand
+
+logger = logging.getLogger(__name__)
 
 
 class Command(LibreChatCommand):
@@ -18,7 +21,15 @@ class Command(LibreChatCommand):
 
     def handle(self, *args, loop: bool, every: int, **options):
         while True:
-            summary = run_due()
+            try:
+                summary = run_due()
+            except Exception:
+                if not loop:
+                    raise
+                # A daemon outlives a bad minute (a database restarting): the next run catches up.
+                logger.exception("alert check failed; trying again in %s s", every)
+                time.sleep(every)
+                continue
             done = f"; {', '.join(summary.jobs)}" if summary.jobs else ""
             self.stdout.write(
                 f"Checked {summary.users_checked} users, {summary.crossings} fell below a threshold{done}."

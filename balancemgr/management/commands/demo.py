@@ -74,8 +74,8 @@ class Command(BaseCommand):
             # The worker applies large batches and sends mail; without the reloader, runserver is one process
             # that stopping the demo really stops (its reloader child used to keep the port).
             workers = [
-                subprocess.Popen([sys.executable, "manage.py", command], env=child_env)
-                for command in ("ledger_worker", "policy_scheduler")
+                subprocess.Popen([sys.executable, "manage.py", *command], env=child_env)
+                for command in (["ledger_worker"], ["policy_scheduler"], ["send_alerts", "--loop"])
             ]
             try:
                 manage("runserver", "--noreload", f"127.0.0.1:{port}")
