@@ -14,6 +14,7 @@ LOW_BALANCE_THRESHOLDS = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000]
 class CreditsFilter(CheckedFilter):
     title = "credits"
     parameter_name = "credits"
+    replaces = ["credits_below"]
 
     def lookups(self, request, model_admin):
         below = [(f"below_{n}", f"below {format_credits(n)}") for n in LOW_BALANCE_THRESHOLDS]
@@ -37,6 +38,7 @@ class CreditsBelowFilter(TypedValueFilter):
     title = "credits below (custom)"
     parameter_name = "credits_below"
     placeholder = "e.g. 2500000"
+    replaces = ["credits"]
 
     def problem_with(self, value: str) -> str | None:
         return threshold_problem(value)

@@ -31,6 +31,8 @@ class ReversalPlan:
     batch: ChangeBatch
     user_count: int = 0
     total_credits: float = 0.0
+    # What "clamp at 0" takes back: less than total_credits where balances were spent since.
+    clamped_total_credits: float = 0.0
     below_zero_count: int = 0
     below_zero_examples: list[dict] = field(default_factory=list)
     refusal: str = ""
@@ -67,9 +69,12 @@ def plan_reversal(batch: ChangeBatch) -> ReversalPlan:
             plan.user_count += 1
             plan.total_credits -= change.delta_credits
             if batch.kind == Kind.RECORD:
+                plan.clamped_total_credits -= change.delta_credits
                 continue
             stored = balances.get(ObjectId(change.librechat_user_id), {}).get("tokenCredits", 0)
             current = credits_number(stored) or 0
+            # As the runner applies SUBTRACT_CLAMPED (ledger.writes.set_target) the rounded amount.
+            plan.clamped_total_credits += max(0, current - round(change.delta_credits)) - current
             if current - change.delta_credits < 0:
                 plan.below_zero_count += 1
                 if len(plan.below_zero_examples) < BELOW_ZERO_SHOWN:

@@ -106,3 +106,15 @@ def test_a_reversal_run_again_applies_nothing_more(people):
     outcome = run_batch(reversal)
     assert outcome.applied_count == 0 and outcome.already_applied_count == 2
     assert credits_of(people["alice"]) == 100
+
+
+def test_the_plan_shows_what_clamping_at_zero_takes_back(operator_client, mongo, people):
+    batch = apply(Kind.ADD, 5_000, people)
+    mongo.balances.update_one({"user": people["alice"]}, {"$set": {"tokenCredits": 1_000}})
+    plan = operator_client.get(reverse_url(batch))
+    assert (plan.context["plan"].total_credits, plan.context["plan"].clamped_total_credits) == (-10_000, -6_000)
+    content = plan.content.decode()
+    assert "-10,000 credits" in content and "-6,000 credits" in content
+    operator_client.post(reverse_url(batch), {"reason": "oops", "below_zero": "clamp"})
+    applied = ChangeBatch.objects.get(reverses=batch).changes.values_list("delta_credits", flat=True)
+    assert sum(applied) == -6_000
