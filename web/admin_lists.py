@@ -64,7 +64,7 @@ class CheckedFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         if len(set(self.given_values)) > 1:
-            problem = f"{len(self.given_values)} different values were given; choose one."
+            problem = f"{len(set(self.given_values))} different values were given; choose one."
         else:
             problem = self.problem_with(value)
         if problem:
