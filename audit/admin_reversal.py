@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from ledger.changes import LedgerError
 from ledger.models import ChangeBatch
-from ledger.reversal import BelowZero, plan_reversal, reverse_batch
+from ledger.reversal import BelowZero, ReversalPlan, plan_reversal, reverse_batch
 from librechat.credits import format_credits_and_usd
 
 
@@ -20,11 +20,17 @@ class ReversalForm(forms.Form):
         choices=BelowZero.CHOICES, required=False, widget=forms.RadioSelect, label="Balances that would go below 0"
     )
 
-    def __init__(self, *args, below_zero_count: int, **kwargs):
+    def __init__(self, *args, plan: ReversalPlan, **kwargs):
         super().__init__(*args, **kwargs)
-        self.below_zero_count = below_zero_count
-        if not below_zero_count:
+        self.below_zero_count = plan.below_zero_count
+        if not plan.below_zero_count:
             del self.fields["below_zero"]
+            return
+        totals = {BelowZero.CLAMP: plan.clamped_total_credits, BelowZero.ALLOW_NEGATIVE: plan.total_credits}
+        self.fields["below_zero"].choices = [
+            (choice, f"{label}: total change {format_credits_and_usd(totals[choice], ' credits')}")
+            for choice, label in BelowZero.CHOICES
+        ]
 
     def clean_below_zero(self):
         choice = self.cleaned_data.get("below_zero")
@@ -46,7 +52,7 @@ def reverse_batch_view(model_admin, request, object_id: int):
     if plan.refusal:
         model_admin.message_user(request, plan.refusal, messages.ERROR)
         return HttpResponseRedirect(batch_url)
-    form = ReversalForm(request.POST or None, below_zero_count=plan.below_zero_count)
+    form = ReversalForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
             reversal = reverse_batch(
@@ -69,6 +75,7 @@ def reverse_batch_view(model_admin, request, object_id: int):
         "title": f"Reverse batch {batch.batch_id}",
         "plan": plan,
         "total": format_credits_and_usd(plan.total_credits, " credits"),
+        "clamped_total": format_credits_and_usd(plan.clamped_total_credits, " credits"),
         "form": form,
         "cancel_url": batch_url,
     }

@@ -112,7 +112,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     change_form_template = "admin/balances/balance/change_form.html"
     form = RefillForm
     import_export_change_list_template = "admin/balances/balance/change_list.html"
-    readonly_fields = ["user_link", "credits", "available_and_holds", "last_refill", "next_refill"]
+    readonly_fields = ["user_link", "credits", "available_and_holds", "last_refill", "next_refill", "refill"]
     fieldsets = [
         (None, {"fields": ["user_link", "credits", "available_and_holds"]}),
         ("Auto-refill", {"fields": [*REFILL_FIELDS, "last_refill", "next_refill"], "description": REFILL_NOTE}),
@@ -120,6 +120,13 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return BalanceChangeList
+
+    def get_fieldsets(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.fieldsets
+        # Read-only, Django would show a missing `autoRefillEnabled` as "unknown"; LibreChat reads it as off.
+        shown = ["refill", *REFILL_FIELDS[1:], "last_refill", "next_refill"]
+        return [self.fieldsets[0], ("Auto-refill", {**self.fieldsets[1][1], "fields": shown})]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -20,6 +20,7 @@ class CreditsFilter(CheckedFilter):
 
     title = "available credits"
     parameter_name = "credits"
+    replaces = ["credits_below"]
 
     def lookups(self, request, model_admin):
         below = [(f"below_{n}", f"below {format_credits(n)}") for n in LOW_BALANCE_THRESHOLDS]
@@ -43,6 +44,7 @@ class CreditsBelowFilter(TypedValueFilter):
     title = "available credits below (custom)"
     parameter_name = "credits_below"
     placeholder = "e.g. 2500000"
+    replaces = ["credits"]
 
     def problem_with(self, value: str) -> str | None:
         return threshold_problem(value)

@@ -46,6 +46,9 @@ class CreditChangeForm(forms.Form):
 class RefillForm(forms.ModelForm):
     """LibreChat's per-user auto-refill settings, checked the way LibreChat will use them."""
 
+    # LibreChat reads a missing `autoRefillEnabled` as off, as the balances list does: no "Unknown".
+    auto_refill_enabled = forms.BooleanField(label="auto-refill", required=False)
+
     class Meta:
         model = Balance
         fields = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]

@@ -34,6 +34,8 @@ class ReversalPlan:
     batch: ChangeBatch
     user_count: int = 0
     total_credits: float = 0.0
+    # What "clamp at 0" takes back: less than total_credits where balances were spent since.
+    clamped_total_credits: float = 0.0
     below_zero_count: int = 0
     below_zero_examples: list[dict] = field(default_factory=list)
     below_holds: list[str] = field(default_factory=list)  # emails left with less than their in-flight holds
@@ -71,11 +73,14 @@ def plan_reversal(batch: ChangeBatch) -> ReversalPlan:
             plan.user_count += 1
             plan.total_credits -= change.delta_credits
             if batch.kind == Kind.RECORD:
+                plan.clamped_total_credits -= change.delta_credits
                 continue
             document = balances.get(ObjectId(change.librechat_user_id), {})
             current = credits_number(document.get("tokenCredits", 0)) or 0
             if current - change.delta_credits < spendable(document).held_credits:
                 plan.below_holds.append(change.email)
+            # As the runner applies SUBTRACT_CLAMPED (ledger.writes.set_target) the rounded amount.
+            plan.clamped_total_credits += max(0, current - round(change.delta_credits)) - current
             if current - change.delta_credits < 0:
                 plan.below_zero_count += 1
                 if len(plan.below_zero_examples) < BELOW_ZERO_SHOWN:

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
+from django.http import QueryDict
 
 # The largest id SQLite and PostgreSQL store: a larger number in a URL overflows the driver.
 LARGEST_DATABASE_ID = 2**63 - 1
@@ -33,9 +34,22 @@ class CheckedFilter(admin.SimpleListFilter):
     what is wrong with one in `problem_with()`.
     """
 
+    # Parameters of other filters this one replaces when chosen (alternative ways to say one thing).
+    replaces: list[str] = []
+
     def __init__(self, request, params, model, model_admin):
         self.given_values = list(params.get(self.parameter_name, []))
         super().__init__(request, params, model, model_admin)
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if self.replaces and "query_string" in choice:
+                # Keep this filter's own value from the link, drop the filters it replaces.
+                query = QueryDict(choice["query_string"].removeprefix("?"), mutable=True)
+                for name in self.replaces:
+                    query.pop(name, None)
+                choice["query_string"] = f"?{query.urlencode()}"
+            yield choice
 
     def problem_with(self, value: str) -> str | None:
         if value in {str(choice) for choice, _ in self.lookup_choices}:
@@ -50,7 +64,7 @@ class CheckedFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         if len(set(self.given_values)) > 1:
-            problem = f"{len(self.given_values)} different values were given; choose one."
+            problem = f"{len(set(self.given_values))} different values were given; choose one."
         else:
             problem = self.problem_with(value)
         if problem:
@@ -77,7 +91,8 @@ class TypedValueFilter(CheckedFilter):
 
     def choices(self, changelist):
         # The form resubmits the other active filters and the search as hidden inputs.
-        kept = [(key, value) for key, value in changelist.params.items() if key != self.parameter_name]
+        dropped = {self.parameter_name, *self.replaces}
+        kept = [(key, value) for key, value in changelist.params.items() if key not in dropped]
         yield {"query_parts": kept}
 
 

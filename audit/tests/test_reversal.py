@@ -136,3 +136,15 @@ def test_a_reversed_import_never_applies_its_failed_row_when_the_file_is_run_aga
         )
     assert not run_batch(batch, retry_failed=True).complete
     assert credits_of(mallory) == 0
+
+
+def test_the_plan_shows_what_clamping_at_zero_takes_back(operator_client, mongo, people):
+    batch = apply(Kind.ADD, 5_000, people)
+    mongo.balances.update_one({"user": people["alice"]}, {"$set": {"tokenCredits": 1_000}})
+    plan = operator_client.get(reverse_url(batch))
+    assert (plan.context["plan"].total_credits, plan.context["plan"].clamped_total_credits) == (-10_000, -6_000)
+    content = plan.content.decode()
+    assert "-10,000 credits" in content and "-6,000 credits" in content
+    operator_client.post(reverse_url(batch), {"reason": "oops", "below_zero": "clamp"})
+    applied = ChangeBatch.objects.get(reverses=batch).changes.values_list("delta_credits", flat=True)
+    assert sum(applied) == -6_000

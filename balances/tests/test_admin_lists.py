@@ -290,3 +290,32 @@ def test_the_index_overview_is_kept_a_minute_and_says_how_old_it_is(admin_client
 
     cache.clear()
     assert admin_client.get("/admin/").context["overview"].total_users == 6
+
+
+def test_auto_refill_without_the_field_reads_off_on_the_list_and_the_balance_page(
+    admin_client, viewer_client, people, mongo
+):
+    balance_id = mongo.balances.find_one({"user": people["dave"]})["_id"]
+    mongo.balances.update_one({"_id": balance_id}, {"$unset": {"autoRefillEnabled": ""}})
+    assert '<td class="field-refill">off</td>' in admin_client.get(BALANCES, {"q": "dave"}).content.decode()
+    editor_page = admin_client.get(f"{BALANCES}{balance_id}/change/").content.decode()
+    assert "Unknown" not in editor_page
+    assert 'type="checkbox" name="auto_refill_enabled"' in editor_page
+    viewer_page = viewer_client.get(f"{BALANCES}{balance_id}/change/").content.decode()
+    assert "icon-unknown" not in viewer_page and '<div class="readonly">off</div>' in viewer_page
+
+
+def test_a_custom_threshold_replaces_the_preset_one(admin_client, people):
+    import re
+
+    content = admin_client.get(BALANCES, {"credits": "below_1000000"}).content.decode()
+    custom_form = re.search(r'<form method="get">.*?name="credits_below".*?</form>', content, re.S).group(0)
+    assert 'name="credits"' not in custom_form
+    # Widened from the preset's 1,000,000 to 5,000,000 as the browser submits the custom form.
+    assert emails_in(admin_client.get(BALANCES, {"credits_below": "5000000"})) == [
+        "daveporter@example.com",
+        "grace@example.com",
+        "erin@example.com",
+    ]
+    typed = admin_client.get(BALANCES, {"credits_below": "5000000"}).content.decode()
+    assert 'href="?credits=below_1000000"' in typed

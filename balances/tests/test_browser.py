@@ -46,6 +46,7 @@ def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_s
     erin = create_user("erin@example.com", 1_000, name="Erin")
     log_in_in_browser(page, live_server.url, f"/admin/balances/librechatuser/{erin}/change/", group="operator")
     page.click("button[value=top_up]")
+    expect(page.locator("ul.chosen-users")).to_contain_text("erin@example.com: 1,000 credits now")
     page.wait_for_load_state()  # as a person sees the form: its script has run
     # Typing an amount while the first preset is still selected must review the typed amount.
     page.fill("input[name=amount]", "2,500,000")
@@ -58,6 +59,9 @@ def test_the_top_up_button_on_a_users_page_leads_to_the_same_review(page, live_s
     page.click("input[value='Yes, apply']")
     expect(page.locator("ul.messagelist")).to_contain_text("for 1 user (batch")
     assert credits_of(erin) == 2_501_000
+    # Back on Erin's page, not the users list, with her new balance.
+    expect(page).to_have_url(f"{live_server.url}/admin/balances/librechatuser/{erin}/change/")
+    expect(page.locator("#user-balance")).to_contain_text("2,501,000 credits")
 
 
 def test_an_amount_typed_before_the_form_script_ran_still_reviews_the_typed_amount(page, live_server, mongo):
@@ -123,3 +127,14 @@ def test_a_large_csv_imports_progress_page_shows_the_preview_once_the_worker_has
     # No click: the page reloads itself until the preview is there.
     expect(page.locator("p.plan")).to_contain_text("Total change 3,000 credits ($0.00)")
     expect(page.locator("table.import-preview tbody tr")).to_have_count(2)
+
+
+def test_a_custom_threshold_widens_a_preset_one(page, live_server, mongo):
+    create_user("low@example.com", 500_000)
+    create_user("middle@example.com", 3_000_000)
+    log_in_in_browser(page, live_server.url, "/admin/balances/balance/?credits=below_1000000", group="viewer")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.fill("input[name=credits_below]", "5000000")
+    page.press("input[name=credits_below]", "Enter")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    assert "credits=below" not in page.url

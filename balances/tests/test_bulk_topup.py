@@ -36,7 +36,7 @@ def people(mongo):
 
 def test_add_to_all_users_is_one_audited_batch(people):
     output = bulk("--all", "--add", "1000000", "--yes", "--reason", "new month")
-    assert "Plan: add credits for 3 users, total change 3,000,000 credits ($3.00)" in output
+    assert "Plan: add 1,000,000 credits for 3 users, total change 3,000,000 credits ($3.00)" in output
     assert [credits_of(people[n]) for n in ("alice", "bob", "carol")] == [1_500_000, 4_000_000, 1_000_000]
     batch = ChangeBatch.objects.get()
     assert (batch.source, batch.reason, batch.changes.count()) == ("cli", "new month", 3)
@@ -47,6 +47,11 @@ def test_dry_run_changes_nothing(people, mongo):
     assert "total change -3,500,000 credits" in output and "Dry run" in output
     assert credits_of(people["alice"]) == 500_000
     assert mongo.transactions.count_documents({}) == 0 and not ChangeBatch.objects.exists()
+
+
+def test_the_plan_names_the_amount_of_a_top_up_to(people):
+    output = bulk("--all", "--top-up-to", "2000000", "--dry-run")
+    assert "Plan: top up to 2,000,000 credits for 3 users" in output
 
 
 def test_top_up_to_raises_only_users_below(people):

@@ -21,7 +21,7 @@ from balances.credit_rows import credit_batch_id
 from ledger import batch_ids
 from ledger.changes import Kind, LedgerError, Target, clean_amount, open_batch, planned_delta
 from ledger.models import ChangeBatch
-from librechat.credits import format_credits_and_usd
+from librechat.credits import format_credits, format_credits_and_usd
 
 OPERATIONS = {"add": Kind.ADD, "set": Kind.SET, "top_up_to": Kind.TOP_UP_TO}
 
@@ -68,7 +68,7 @@ class Command(LibreChatCommand):
         if not user_count:
             raise bad_input("No users matched.")
         self.stdout.write(
-            f"Plan: {ChangeBatch.Kind(kind).label} for {user_count} users, total change "
+            f"Plan: {plan_wording(kind, amount)} for {user_count} users, total change "
             f"{format_credits_and_usd(delta, ' credits')}."
         )
         csv_batch_id, fingerprint = credit_batch_id(select_targets(), kind) if options["csv"] else (None, "")
@@ -143,3 +143,13 @@ class Command(LibreChatCommand):
                 self.stderr.write(error)
             raise bad_input(f"{len(errors)} problems in the input; nothing was applied.")
         return lambda: targets
+
+
+def plan_wording(kind: str, amount_credits: int | None) -> str:
+    """ "add 1,000,000 credits", "top up to 2,000,000 credits"; a CSV's amounts are per row."""
+    if amount_credits is None:
+        return ChangeBatch.Kind(kind).label
+    amount = f"{format_credits(amount_credits)} credits"
+    return {Kind.ADD: f"add {amount}", Kind.SET: f"set balance to {amount}", Kind.TOP_UP_TO: f"top up to {amount}"}[
+        kind
+    ]
