@@ -1,7 +1,8 @@
-"""Taking in a request from the public page: rate limits, the record, the admin mail handed to the worker.
+"""Taking in a request from the public page: rate limits, the record, the rest handed to the worker.
 
 The page must not tell who has an account, not even by its timing: every request does the same
-work here (one lookup, one row, one task); the worker decides whether the admins are mailed.
+work here (one row, one task) and none in LibreChat's MongoDB; the worker looks the email up and
+decides whether the admins are mailed (requests_app.tasks).
 
 Limits and duplicates are counted per client address and email, never per email alone: a stranger
 posting for someone else's email uses up only their own address's allowance, and the owner's own
@@ -11,9 +12,8 @@ request, from their address, still reaches the admins while the stranger's is pe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from ledger.changes import targets_for_emails
 from requests_app.models import CreditRequest
-from requests_app.tasks import notify_admins_of_request
+from requests_app.tasks import identify_and_notify_admins
 from web.ratelimit import seconds_until_allowed
 
 HOUR_SECONDS = 3600
@@ -38,10 +38,8 @@ def record_request(
 
     The requester is told the same in every case, so the page never reveals who has an account.
     """
-    targets, _unknown, _ambiguous = targets_for_emails([email])
     credit_request = CreditRequest(
         email=email,
-        librechat_user_id=str(targets[0].user_id) if targets else "",
         reference=reference,
         amount_wished_credits=amount_wished_credits,
         reason=reason,
@@ -55,7 +53,7 @@ def record_request(
         except IntegrityError:  # the same address sent a request for this email in the meantime, and it is mailed
             credit_request.is_duplicate = True
             credit_request.save()
-        notify_admins_of_request.enqueue(credit_request.pk)
+        identify_and_notify_admins.enqueue(credit_request.pk)
     return credit_request
 
 
