@@ -139,4 +139,4 @@ def test_while_librechat_is_unreachable_the_worker_records_it_and_tries_again_la
     credit_request = CreditRequest.objects.get()
     assert credit_request.notify_error.startswith("LibreChat's MongoDB:") and mail.outbox == []
     retry = DBTaskResult.objects.get(status="READY")
-    assert retry.task_path == "requests_app.tasks.notify_admins_of_request" and retry.run_after > timezone.now()
+    assert retry.task_path == "requests_app.tasks.identify_and_notify_admins" and retry.run_after > timezone.now()
