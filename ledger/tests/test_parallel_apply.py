@@ -154,7 +154,7 @@ def run_race(how: str, kind: str, sqlite_path, uri: str, lease_seconds: str) -> 
     call = f"race_in_threads({how!r}, {kind!r}, 'race')" if how != "out_of_step" else "set_by_two_runners_out_of_step()"
     code = (
         "import django, json; django.setup(); "
-        f"from balances.tests.test_parallel_apply import *; print(json.dumps({call}))"
+        f"from ledger.tests.test_parallel_apply import *; print(json.dumps({call}))"
     )
     child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert child.returncode == 0, child.stderr
