@@ -6,11 +6,14 @@ LibreChat keeps charging users while our process is dead, so a resumed set must 
 difference from what it really did, not from what it read before the crash.
 """
 
+import subprocess
+import sys
 import time
 
 import pytest
 
 from ledger.tests.ledger_processes import (
+    ROOT,
     PausedProcess,
     assert_consistent,
     audit_rows,
@@ -154,17 +157,26 @@ def test_a_live_runner_is_named_and_waited_for_with_wait(ledger):
     database, sqlite_path, seeded, env = ledger
     env = {**env, "LEDGER_LEASE_SECONDS": "60"}
     args = bulk_args("add", "still-running")
-    first = PausedProcess(args, env, "add:before-transactions", pause_seconds=3)
+    # Paused long enough for both later commands to start (each takes seconds on a busy machine).
+    first = PausedProcess(args, env, "add:before-transactions", pause_seconds=20)
+    waiting = subprocess.Popen(
+        [sys.executable, "manage.py", *args, "--wait"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     refused = manage(*args, env=env)
-    waited = manage(*args, "--wait", env=env)
 
     assert refused.returncode == 2
     assert f"being applied by process {first.process.pid} on host" in refused.stderr
     assert "its lease frees at" in refused.stderr and "--wait" in refused.stderr
     assert first.finish()[0] == 2  # the broken balance
-    assert waited.returncode == 2, waited.stderr
-    assert "waiting for it" in waited.stderr and "Applied to 0 users" in waited.stdout
+    waited_stdout, waited_stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 2, waited_stderr
+    assert "waiting for it" in waited_stderr and "Applied to 0 users" in waited_stdout
     rows = assert_consistent(database, sqlite_path, seeded)
     assert sorted(row["status"] for row in rows) == ["applied"] * 5 + ["failed"]
 
