@@ -17,9 +17,11 @@ def seed_users(count: int) -> list:
     from bson import ObjectId
 
     from librechat import documents
+    from librechat.demo_data import ensure_librechat_indexes
     from librechat.mongo import librechat_db
 
     database = librechat_db()
+    ensure_librechat_indexes(database)  # LibreChat's own: balances.user, transactions.user, users.email
     user_ids = []
     for start in range(0, count, 5000):
         numbers = range(start, min(count, start + 5000))

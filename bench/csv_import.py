@@ -82,14 +82,25 @@ def measure(rows: int, preview_only: bool) -> dict:
     upload.refresh_from_db()
     assert upload.status == ImportFile.Status.READY, upload.preview.get("errors")
     assert upload.preview["row_count"] == rows
+    report(rows, "preview", preview)
     if preview_only:
         return {"preview": preview}
     with step() as opening:
         batch = apply_import(upload)
+    report(rows, "open", opening)
     with step() as running:
         outcome = run_batch(batch)
     assert outcome.applied_count == rows, outcome
+    report(rows, "run", running)
     return {"preview": preview, "open": opening, "run": running}
+
+
+def report(rows: int, name: str, figures: dict) -> None:
+    print(
+        f"  {rows:>7,} rows {name:>7}: {figures['wall_seconds']:6.1f} s wall, {figures['commands']:5} MongoDB "
+        f"commands, CPU {figures['own_cpu']:5.1f} s ours + {figures['server_cpu']:6.1f} s server",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -107,15 +118,8 @@ def main() -> None:
     started = time.perf_counter()
     seed_users(large)
     print(f"seeded {large:,} users in {time.perf_counter() - started:.0f} s", flush=True)
-    results = {size: measure(size, options.preview_only) for size in (small, large)}
-
     print(f"CSV top-up (admin import), run as the worker runs it; LEDGER_BATCH_SIZE={settings.LEDGER_BATCH_SIZE}")
-    for size, steps in results.items():
-        for name, figures in steps.items():
-            print(
-                f"  {size:>7,} rows {name:>7}: {figures['wall_seconds']:6.1f} s wall, {figures['commands']:5} MongoDB "
-                f"commands, CPU {figures['own_cpu']:5.1f} s ours + {figures['server_cpu']:6.1f} s server"
-            )
+    results = {size: measure(size, options.preview_only) for size in (small, large)}
     for name in results[small]:
         wall = results[large][name]["wall_seconds"] / results[small][name]["wall_seconds"]
         cpu = total_cpu(results[large][name]) / total_cpu(results[small][name])
