@@ -1,5 +1,6 @@
 """The analytics JSON endpoints: the dashboard's paths and parameters, a read-scope key, 400s with a reason."""
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -91,3 +92,22 @@ def test_top_users_answer_json_for_a_balance_that_is_not_a_number(client, read_k
     assert response.status_code == 200, response.content
     [row] = json_loads_strict(response.content)  # refuses NaN and Infinity
     assert (row["email"], row["balance"]) == ("carol@example.com", shown)
+
+
+def test_the_summary_counts_transactions_whose_amounts_are_not_numbers(client, read_key, usage):
+    when = timezone.now() - timedelta(hours=2)
+    spend(usage, when, rawAmount="-12", tokenValue="-30")  # a string made $abs fail every refresh
+    spend(usage, when, rawAmount=math.nan, tokenValue=math.nan)
+    response = client.get("/api/summary", {"period": "24h"}, headers={"x-api-key": read_key})
+    assert response.status_code == 200
+    assert (response.json()["totalCost"], response.json()["invalidTransactions"]) == (2.5, 2)
+    assert response["X-Usage-Covered-Until"] and "X-Usage-Stale" not in response
+
+
+def test_it_says_when_its_numbers_are_stale(client, read_key, mongo, settings):
+    settings.USAGE_PAGE_REFRESH_SECONDS = 0
+    alice = create_user("alice@example.com", 0)
+    spend(alice, timezone.now() - timedelta(days=5))
+    response = client.get("/api/top-users", headers={"x-api-key": read_key})
+    assert response.status_code == 200
+    assert "catching up" in response["X-Usage-Stale"]

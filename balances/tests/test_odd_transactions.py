@@ -9,20 +9,28 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from analytics.testing import spend
+from librechat import documents
 from librechat.testing import create_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+
+
+def spend(mongo, user_id, when, **amounts) -> None:
+    """Insert a LibreChat prompt row of 1000 tokens at 2.5; `amounts` overrides rawAmount and tokenValue as stored."""
+    row = documents.spending_transaction(
+        user_id, token_type="prompt", tokens=1000, rate=2.5, model="gpt-4o", conversation_id="c", created_at=when
+    )
+    mongo.transactions.insert_one(row | amounts)
 
 
 @pytest.fixture
 def alice(mongo):
     alice = create_user("alice@example.com", 1_000_000)
     when = timezone.now() - timedelta(hours=1)
-    spend(alice, when, tokens=1000, rate=2.5)
-    spend(alice, when, rawAmount=math.nan, tokenValue=math.nan)  # int(NaN) took both commands down
-    spend(alice, when, rawAmount="-5", tokenValue="-12.5")  # $abs of a string fails in MongoDB
-    spend(alice, when, tokenValue=math.inf)
+    spend(mongo, alice, when)
+    spend(mongo, alice, when, rawAmount=math.nan, tokenValue=math.nan)  # int(NaN) took both commands down
+    spend(mongo, alice, when, rawAmount="-5", tokenValue="-12.5")  # $abs of a string fails in MongoDB
+    spend(mongo, alice, when, tokenValue=math.inf)
     return alice
 
 
