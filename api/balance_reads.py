@@ -15,23 +15,22 @@ from api.errors import ApiError
 from ledger.changes import Target
 from librechat.credits import usd_from_credits
 from librechat.mongo import librechat_db
-from librechat.queries import earliest_balances
+from librechat.queries import earliest_balances, user_ids_by_email
 
 REFILL_FIELDS = ["autoRefillEnabled", "refillIntervalValue", "refillIntervalUnit", "refillAmount", "lastRefill"]
 _PROJECTION = {"user": 1, "tokenCredits": 1, **dict.fromkeys(REFILL_FIELDS, 1)}
 
 
 def one_user(email: str) -> Target:
-    """The LibreChat user with this email (LibreChat stores emails lowercase), or a 404/409 error."""
-    # One find on the email index: the ORM's aggregate for the same question costs several
-    # times more per request, and get-balance is the API's hot path.
-    found = list(librechat_db().users.find({"email": email.strip().lower()}, {"email": 1}).limit(2))
-    if len(found) > 1:
+    """The LibreChat user with this email, ignoring case as everywhere else, or a 404/409 error."""
+    email = email.strip().lower()
+    user_ids = user_ids_by_email([email]).get(email, [])
+    if len(user_ids) > 1:
         raise ApiError(409, "ambiguous_email", "Several LibreChat users (tenants) have this email; refusing to guess.")
-    if not found:
+    if not user_ids:
         # The words of LibreChat PR #11754, so scripts matching on them keep working.
         raise ApiError(404, "user_not_found", "No user with that email was found!")
-    return Target(found[0]["_id"], found[0]["email"])
+    return Target(user_ids[0], email)
 
 
 def effective_balance_document(user_id: ObjectId) -> dict | None:

@@ -51,14 +51,6 @@ def check_approval_links(app_configs, **kwargs):
                 id="balancemgr.E011",
             )
         )
-    if not settings.NOTIFY_TO:
-        errors.append(
-            Warning(
-                "NOTIFY_TO is empty: credit requests are stored but no admin is mailed.",
-                hint="Set NOTIFY_TO to a comma-separated list of admin addresses.",
-                id="balancemgr.W010",
-            )
-        )
     return errors
 
 
@@ -75,3 +67,17 @@ def check_policy_time_zone(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_notify_to(app_configs, **kwargs):
+    """Also with DEBUG on: whoever tries the request page should learn at start-up why no mail comes."""
+    if settings.NOTIFY_TO:
+        return []
+    return [
+        Warning(
+            "NOTIFY_TO is empty: credit requests are stored but no admin is mailed.",
+            hint="Set NOTIFY_TO to a comma-separated list of admin addresses.",
+            id="balancemgr.W010",
+        )
+    ]

@@ -1,9 +1,9 @@
 """The two staff roles, kept in step with the code by a post_migrate hook.
 
-viewer: sees balances, users, transactions, credit requests, the audit history and usage analytics,
-and exports.
-operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files and
-decides credit requests and edits credit policies.
+viewer: sees balances, users, transactions, credit requests, the outbox, the audit history and usage
+analytics, and exports.
+operator: a viewer who also tops up and sets balances, edits refill settings, imports CSV files,
+decides credit requests, resends mail and edits credit policies.
 Setting the balance of every user matching a filter is for superusers only (balances.admin_actions).
 """
 
@@ -17,6 +17,7 @@ VIEWER_PERMISSIONS = [
     "audit.view_balancechange",
     "audit.view_importrow",
     "requests_app.view_creditrequest",
+    "outbox.view_message",
     "audit.view_refillchange",
     "analytics.view_analytics",
     "policies.view_policy",
@@ -32,6 +33,7 @@ OPERATOR_PERMISSIONS = [
     "policies.add_policy",
     "policies.change_policy",
     "policies.delete_policy",
+    "outbox.change_message",
 ]
 GROUPS = {"viewer": VIEWER_PERMISSIONS, "operator": OPERATOR_PERMISSIONS}
 

@@ -283,9 +283,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# django-axes: after AXES_FAILURE_LIMIT failed admin logins for one username from one address,
-# that pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES. Counts live in the default database,
-# so they hold across gunicorn workers.
+# django-axes: after AXES_FAILURE_LIMIT failed admin logins for one username from one address, or
+# from one address whatever the usernames (password spraying: one password against many users),
+# that pair or address is refused (HTTP 429) for AXES_COOLOFF_MINUTES. Counts live in the default
+# database, so they hold across gunicorn workers.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -293,7 +294,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "web.client_ip.client_ip"

@@ -6,14 +6,12 @@ from itertools import islice
 
 from bson import ObjectId
 from django.conf import settings
-from django.db.models import Q
 
 from ledger.models import ChangeBatch
 from librechat.credits import parse_credits
 from librechat.documents import credits_number
-from librechat.models import LibreChatUser
 from librechat.mongo import librechat_db
-from librechat.queries import earliest_balances
+from librechat.queries import earliest_balances, user_ids_by_email
 
 Kind = ChangeBatch.Kind
 
@@ -82,18 +80,7 @@ def _after(kind: str, current: float, amount_credits: int) -> float:
 def targets_for_emails(emails: Iterable[str]) -> tuple[list[Target], list[str], list[str]]:
     """(targets, unknown emails, ambiguous emails); emails match case-insensitively as LibreChat stores them."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
-    found: dict[str, list[ObjectId]] = {}
-    for chunk in chunks(sorted(wanted), 1000):
-        for user_id, email in LibreChatUser.objects.filter(email__in=chunk).values_list("id", "email"):
-            found.setdefault(email, []).append(user_id)
-    # LibreChat stores emails lowercase (an indexed exact match above); older installs hold some
-    # mixed-case ones, looked up case-insensitively only for the emails still missing.
-    for chunk in chunks(sorted(wanted - found.keys()), 100):
-        any_case = Q()
-        for email in chunk:
-            any_case |= Q(email__iexact=email)
-        for user_id, email in LibreChatUser.objects.filter(any_case).values_list("id", "email"):
-            found.setdefault(email.lower(), []).append(user_id)
+    found = user_ids_by_email(wanted)
     targets = [Target(ids[0], email) for email, ids in sorted(found.items()) if len(ids) == 1]
     ambiguous = sorted(email for email, ids in found.items() if len(ids) > 1)
     return targets, sorted(wanted - found.keys()), ambiguous

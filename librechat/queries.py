@@ -7,6 +7,7 @@ or per batch whatever the install's size.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from bson import ObjectId
 from django.core.cache import cache
@@ -58,6 +59,36 @@ def _group_duplicate_balance_ids(balances) -> list[ObjectId]:
 def user_ids_with_balance() -> set[ObjectId]:
     """Every user that has at least one balance document (one `distinct` on the `user` index)."""
     return set(librechat_db().balances.distinct("user"))
+
+
+def user_ids_by_email(emails: Iterable[str]) -> dict[str, list[ObjectId]]:
+    """{email, lowercased: ids of the users who have it, ignoring case}; emails nobody has are left out.
+
+    The one email lookup of every entry point (API, admin, commands, requests): several ids mean
+    several users (tenants) have the email, which callers refuse to guess between.
+    """
+    wanted = sorted({email.strip().lower() for email in emails if email.strip()})
+    found: dict[str, list[ObjectId]] = {}
+    users = librechat_db().users
+    # LibreChat stores emails lowercase: one find on the email index answers almost every email.
+    for chunk in _chunks(wanted, 1000):
+        for user in users.find({"email": {"$in": chunk}}, {"email": 1}).batch_size(len(chunk) + 1):
+            found.setdefault(user["email"], []).append(user["_id"])
+    # Older installs (and users created by hand) hold some mixed-case emails: looked up ignoring
+    # case, only for the emails still missing.
+    for chunk in _chunks([email for email in wanted if email not in found], 100):
+        any_case = Q()
+        for email in chunk:
+            any_case |= Q(email__iexact=email)
+        for user_id, email in LibreChatUser.objects.filter(any_case).values_list("id", "email"):
+            found.setdefault(email.lower(), []).append(user_id)
+    return found
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def search_user_ids(term: str) -> list[ObjectId]:

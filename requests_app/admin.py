@@ -76,7 +76,7 @@ class CreditRequestAdmin(admin.ModelAdmin):
             return format_html('<span class="errornote">failed: {}</span>', credit_request.notify_error)
         if credit_request.notified_at:
             return "sent"
-        return "-" if credit_request.is_duplicate or not credit_request.librechat_user_id else "not sent"
+        return "-" if credit_request.is_duplicate or not credit_request.librechat_user_id else "queued"
 
     @admin.display(description="audit rows")
     def audit_link(self, credit_request):

@@ -7,11 +7,11 @@ class RequestsAppConfig(AppConfig):
 
     def ready(self):
         from outbox.sending import attempt_finished
+        from requests_app.mail import record_outcome
 
-        attempt_finished.connect(_record_mail_outcome, dispatch_uid="requests_app.record_mail_outcome")
-
-
-def _record_mail_outcome(sender, message, **kwargs):
-    from requests_app.mail import record_outcome
-
-    record_outcome(message)
+        # The outbox knows nothing of credit requests: each send attempt's outcome is written back here.
+        attempt_finished.connect(
+            lambda sender, message, **kwargs: record_outcome(message),
+            dispatch_uid="requests_app.record_mail_outcome",
+            weak=False,
+        )

@@ -1,7 +1,8 @@
-"""Taking in a request from the public page: rate limits, the record, the admin mail handed to the worker.
+"""Taking in a request from the public page: rate limits, the record, the rest handed to the worker.
 
 The page must not tell who has an account, not even by its timing: every request does the same
-work here (one lookup, one row, one task); the worker decides whether the admins are mailed.
+work here (one row, one task) and none in LibreChat's MongoDB; the worker looks the email up and
+decides whether the admins are mailed (requests_app.tasks).
 
 Limits and duplicates are counted per client address and email, never per email alone: a stranger
 posting for someone else's email uses up only their own address's allowance, and the owner's own
@@ -12,9 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import get_language
 
-from ledger.changes import targets_for_emails
 from requests_app.models import CreditRequest
-from requests_app.tasks import notify_admins_of_request
+from requests_app.tasks import identify_and_notify_admins
 from web.ratelimit import seconds_until_allowed
 
 HOUR_SECONDS = 3600
@@ -47,10 +47,8 @@ def record_request(
     `email_verified`: sent by a user signed in to /me/ with a link mailed to `email`. The request
     keeps the active language, for the mails that answer it.
     """
-    targets, _unknown, _ambiguous = targets_for_emails([email])
     credit_request = CreditRequest(
         email=email,
-        librechat_user_id=str(targets[0].user_id) if targets else "",
         reference=reference,
         amount_wished_credits=amount_wished_credits,
         reason=reason,
@@ -66,7 +64,7 @@ def record_request(
         except IntegrityError:  # the same address sent a request for this email in the meantime, and it is mailed
             credit_request.is_duplicate = True
             credit_request.save()
-        notify_admins_of_request.enqueue(credit_request.pk)
+        identify_and_notify_admins.enqueue(credit_request.pk)
     return credit_request
 
 

@@ -69,19 +69,11 @@ def notify_admins(credit_request: CreditRequest, *, again: bool = False) -> int:
         _record(credit_request, "notify_error", f"LibreChat's MongoDB: {describe_mongo_error(exc)}")
         raise LibreChatUnavailable from exc
     subject = one_line(f"Credit request from {credit_request.email}" + _reference_suffix(credit_request))
-    keys = []
-    for recipient in settings.NOTIFY_TO:
-        keys.append(f"{_reference(credit_request)}:admin:{recipient}")
+    keys = [f"{_reference(credit_request)}:admin:{recipient}" for recipient in settings.NOTIFY_TO]
+    for recipient, key in zip(settings.NOTIFY_TO, keys, strict=True):
         buttons = decision_buttons(credit_request, recipient)
-        _queue(
-            ADMIN_EVENT,
-            credit_request,
-            subject,
-            "admin_request",
-            {**context, **buttons, "recipient": recipient},
-            recipient,
-            keys[-1],
-        )
+        mail_context = {**context, **buttons, "recipient": recipient}
+        _queue(ADMIN_EVENT, credit_request, recipient, subject, "admin_request", mail_context, dedupe_key=key)
     if again:
         resend(Message.objects.filter(dedupe_key__in=keys))
     return len(keys)
@@ -108,7 +100,7 @@ def notify_requester(credit_request: CreditRequest, balance_credits: float | Non
             subject = gettext("Your credit request was approved")
         else:
             subject = gettext("Your credit request was not approved")
-        _queue(REQUESTER_EVENT, credit_request, subject, template, context, credit_request.email, key)
+        _queue(REQUESTER_EVENT, credit_request, credit_request.email, subject, template, context, dedupe_key=key)
     return True
 
 
@@ -151,6 +143,11 @@ def admin_mail_context(credit_request: CreditRequest) -> dict:
         "reason_lines": quoted_lines(credit_request.reason),
         "admin_url": links.absolute_url(admin_path),
         "ttl_hours": settings.WEBHOOK_TTL_HOURS,
+        # Anyone may type any email: other pending requests for it (from other addresses, each mailed)
+        # let the admin see that not every one may come from the owner.
+        "other_pending": CreditRequest.objects.filter(email=credit_request.email, status=CreditRequest.Status.PENDING)
+        .exclude(pk=credit_request.pk)
+        .count(),
     }
 
 
@@ -187,7 +184,14 @@ def _reference(credit_request: CreditRequest) -> str:
 
 
 def _queue(
-    event: str, credit_request: CreditRequest, subject: str, template: str, context: dict, recipient: str, key: str
+    event: str,
+    credit_request: CreditRequest,
+    recipient: str,
+    subject: str,
+    template: str,
+    context: dict,
+    *,
+    dedupe_key: str,
 ) -> None:
     queue_message(
         event=event,
@@ -196,7 +200,7 @@ def _queue(
         body_text=render_to_string(f"requests_app/mail/{template}.txt", context),
         body_html=render_to_string(f"requests_app/mail/{template}.html", context),
         reference=_reference(credit_request),
-        dedupe_key=key,
+        dedupe_key=dedupe_key,
     )
 
 

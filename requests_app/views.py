@@ -6,12 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
-from pymongo.errors import PyMongoError
 
-from librechat.mongo import connection_failure_behind
 from requests_app import decisions, intake, links
 from requests_app.forms import CreditRequestForm, CustomAmountForm, RejectForm
 from requests_app.models import CreditRequest
@@ -36,19 +33,13 @@ def request_credits(request: HttpRequest) -> HttpResponse:
     email = form.cleaned_data["email"]
     if wait_seconds := intake.seconds_until_email_allowed(email, ip) or intake.seconds_until_ip_allowed(ip):
         return _too_many_requests(request, form, wait_seconds)
-    try:
-        intake.record_request(
-            email=email,
-            reference=form.cleaned_data["reference"],
-            amount_wished_credits=form.cleaned_data["amount_wished"],
-            reason=form.cleaned_data["reason"],
-            client_ip=ip,
-        )
-    except Exception as exc:
-        if not isinstance(exc, PyMongoError) and connection_failure_behind(exc) is None:
-            raise
-        # Public page: no database address or error text, just "later".
-        return _notice(request, _("Please try again later"), _("Requests cannot be taken right now."), status=503)
+    intake.record_request(
+        email=email,
+        reference=form.cleaned_data["reference"],
+        amount_wished_credits=form.cleaned_data["amount_wished"],
+        reason=form.cleaned_data["reason"],
+        client_ip=ip,
+    )
     return redirect("requests_app:sent")
 
 

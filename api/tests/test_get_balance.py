@@ -90,3 +90,11 @@ def test_two_users_with_the_same_email_are_a_409(client, read_key, mongo):
     create_user("twin@example.com", 2)
     response = client.get(GET_BALANCE, {"email": "twin@example.com"}, headers={"x-api-key": read_key})
     assert_error(response, 409, "ambiguous_email")
+
+
+def test_it_finds_a_user_whose_stored_email_has_capitals(client, read_key, mongo):
+    # LibreChat lowercases new emails; older installs and hand-made users hold mixed-case ones.
+    create_user("Dora@Example.COM", 7)
+    for asked in ("dora@example.com", "DORA@example.com"):
+        response = client.get(GET_BALANCE, {"email": asked}, headers={"x-api-key": read_key})
+        assert response.status_code == 200 and response.json()["balance"] == 7

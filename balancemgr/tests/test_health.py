@@ -4,7 +4,12 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from outbox.models import Message
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -64,3 +69,31 @@ def metrics_status(enabled: str) -> str:
 def test_prometheus_metrics_are_served_only_when_enabled():
     assert metrics_status("false") == "404"
     assert metrics_status("true") == "200"
+
+
+def test_it_checks_our_tables_with_two_cheap_queries(client, mongo):
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert client.get("/health").status_code == 200
+    assert len(queries) <= 2
+
+
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
+def test_a_missing_table_is_not_healthy(client, mongo):
+    # Outside a test transaction: SQLite commits a DROP TABLE, so the table is put back at the end.
+    with connections["default"].schema_editor() as editor:
+        editor.delete_model(Message)
+    try:
+        response = client.get("/health")
+    finally:
+        with connections["default"].schema_editor() as editor:
+            editor.create_model(Message)
+    assert response.status_code == 503
+    default = response.json()["databases"]["default"]
+    assert default["status"] == "error" and "1 tables missing" in default["reason"]
+
+
+def test_unapplied_migrations_are_not_healthy(client, mongo):
+    MigrationRecorder.Migration.objects.filter(app="outbox").delete()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert "migrations not applied" in response.json()["databases"]["default"]["reason"]

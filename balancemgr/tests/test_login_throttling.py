@@ -1,4 +1,4 @@
-"""django-axes: repeated failed admin logins lock that username from that address."""
+"""django-axes: repeated failed admin logins lock that username from that address, and that address."""
 
 import pytest
 from axes.models import AccessAttempt
@@ -47,6 +47,18 @@ def test_behind_the_proxy_it_counts_the_address_nginx_saw(client, staff):
             HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7",
         )
     assert AccessAttempt.objects.get(username="root").ip_address == "203.0.113.7"
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_one_password_against_many_usernames_locks_the_address(client, staff):
+    answers = [
+        client.post(LOGIN, {"username": f"user{n}", "password": "Summer2026!"}, REMOTE_ADDR="192.0.2.5").status_code
+        for n in range(12)
+    ]
+    assert answers == [200, 200] + [429] * 10
+    assert log_in(client, "correct horse", address="192.0.2.5").status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert log_in(client, "correct horse", address="192.0.2.6").status_code == 302
 
 
 def test_force_login_still_works_for_tests(client, staff):

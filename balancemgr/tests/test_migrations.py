@@ -1,4 +1,4 @@
-"""A database made before the ledger and web apps existed keeps every row through `migrate`."""
+"""A database made before the ledger, web and outbox apps existed keeps every row through `migrate`."""
 
 from datetime import UTC, datetime
 
@@ -13,7 +13,7 @@ from ledger.models import BalanceChange, ChangeBatch, ImportRow, RefillChange
 from requests_app.models import CreditRequest
 from web.models import RateLimitWindow
 
-# The last migration of each app at the commit before the layering (ledger and web did not exist).
+# The last migration of each app at the commit before the layering (ledger, web and outbox did not exist).
 BEFORE_LAYERING = [
     ("audit", "0003_reversal_record_and_refill_history"),
     ("balancemgr", "0001_rate_limit_windows"),
@@ -22,6 +22,7 @@ BEFORE_LAYERING = [
     ("analytics", "0001_usage_rollups"),
     ("ledger", None),
     ("web", None),
+    ("outbox", None),
 ]
 HOUR = datetime(2026, 11, 1, 10, tzinfo=UTC)
 

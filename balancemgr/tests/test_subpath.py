@@ -87,7 +87,7 @@ def test_static_files_are_linked_and_served_under_the_prefix(client):
 def test_the_public_page_and_its_signed_links_work_under_the_prefix(client, mongo):
     from django.core import mail
 
-    from requests_app.tests.conftest import links_in
+    from requests_app.tests.conftest import links_in, run_worker
 
     alice = create_user("alice@example.com", 0)
     form = client.get("/request/")
@@ -95,6 +95,7 @@ def test_the_public_page_and_its_signed_links_work_under_the_prefix(client, mong
     data = {"email": "alice@example.com", "reference": "JOB-1", "amount_wished": "", "reason": "thesis"}
     sent = client.post("/request/", data)
     assert sent.status_code == 302 and sent["Location"] == f"{PREFIX}/request/sent/"
+    run_worker()
     [link, *_] = links_in(mail.outbox[0])
     assert link.startswith(f"https://chat.example.com{PREFIX}/request/decide/"), link
     path = link.removeprefix(f"https://chat.example.com{PREFIX}")

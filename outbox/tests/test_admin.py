@@ -53,3 +53,21 @@ def test_resend_queues_the_message_again(admin_client):
     assert (message.status, message.attempts, message.last_error) == ("pending", 0, "")
     call_command("ledger_worker", batch=True, verbosity=0)
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+
+
+def test_a_viewer_sees_the_outbox_but_cannot_resend(viewer_client):
+    message = queue("credit_request.admin")
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED)
+    assert viewer_client.get(LIST).status_code == 200
+    viewer_client.post(LIST, {"action": "resend_messages", "_selected_action": [message.pk], "index": 0})
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+
+
+def test_an_operator_may_resend(operator_client):
+    message = queue("credit_request.admin")
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED)
+    response = operator_client.post(LIST, {"action": "resend_messages", "_selected_action": [message.pk], "index": 0})
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from librechat import documents
 from librechat.testing import create_user
@@ -129,3 +130,13 @@ def test_an_empty_notify_to_is_recorded_as_the_reason(alice, settings):
     credit_request.refresh_from_db()
     assert credit_request.notify_error == "NOTIFY_TO is empty: no admin was mailed."
     assert mail.outbox == []
+
+
+def test_while_librechat_is_unreachable_the_worker_records_it_and_tries_again_later(client, alice, request):
+    submit(client)
+    request.getfixturevalue("unreachable_mongo")
+    run_worker()
+    credit_request = CreditRequest.objects.get()
+    assert credit_request.notify_error.startswith("LibreChat's MongoDB:") and mail.outbox == []
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.task_path == "requests_app.tasks.identify_and_notify_admins" and retry.run_after > timezone.now()

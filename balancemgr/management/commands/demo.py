@@ -12,13 +12,16 @@ from pymongo import MongoClient
 from librechat.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
 
 DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_EMAIL = "admin@example.com"
 
 
 class Command(BaseCommand):
     help = (
         "Run the whole product locally with no MongoDB installed: an embedded MongoDB-compatible "
         "server with its data in var/, demo LibreChat data on first run, a demo superuser, "
-        "migrations, the batch worker and the development server. Ctrl-C or SIGTERM stops everything."
+        "migrations, the worker and the development server. Admin mails about credit requests go to the "
+        "demo superuser's address (NOTIFY_TO, unless set) and are printed in this console. "
+        "Ctrl-C or SIGTERM stops everything."
     )
     # The demo provides the MongoDB that the system checks would otherwise miss.
     requires_system_checks = []
@@ -53,9 +56,13 @@ class Command(BaseCommand):
                 manage("seed_demo", "--users", str(users))
             # Usage analytics read rollups: build them now (incremental after the first start).
             manage("refresh_usage")
-            self.ensure_demo_superuser(child_env)
+            admin_email = self.ensure_demo_superuser(child_env)
+            # Without NOTIFY_TO a request from /request/ would mail nobody and the demo would show nothing.
+            child_env["NOTIFY_TO"] = child_env.get("NOTIFY_TO") or admin_email
+            child_env["WEBHOOK_BASE_URL"] = child_env.get("WEBHOOK_BASE_URL") or f"http://127.0.0.1:{port}"
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/admin/"))
-            # The worker applies large batches; without the reloader, runserver is one process
+            self.stdout.write(f"Admin mails about credit requests go to {child_env['NOTIFY_TO']} (printed here).")
+            # The worker applies large batches and sends mail; without the reloader, runserver is one process
             # that stopping the demo really stops (its reloader child used to keep the port).
             workers = [
                 subprocess.Popen([sys.executable, "manage.py", command], env=child_env)
@@ -74,19 +81,22 @@ class Command(BaseCommand):
             stop_embedded_mongo(server)
             self.stdout.write("Stopped.")
 
-    def ensure_demo_superuser(self, child_env: dict) -> None:
+    def ensure_demo_superuser(self, child_env: dict) -> str:
+        """Create the demo superuser on the first run; returns its email."""
         from django.contrib.auth import get_user_model
 
         User = get_user_model()
-        if User.objects.filter(username=DEMO_ADMIN_USERNAME).exists():
+        existing = User.objects.filter(username=DEMO_ADMIN_USERNAME).first()
+        if existing is not None:
             self.stdout.write(
                 f"Log in as {DEMO_ADMIN_USERNAME!r} with the password printed on the first run "
                 f"(or reset it: python manage.py changepassword {DEMO_ADMIN_USERNAME})."
             )
-            return
+            return existing.email or DEMO_ADMIN_EMAIL
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(DEMO_ADMIN_USERNAME, "admin@example.com", password)
+        User.objects.create_superuser(DEMO_ADMIN_USERNAME, DEMO_ADMIN_EMAIL, password)
         self.stdout.write(self.style.WARNING(f"Demo superuser: {DEMO_ADMIN_USERNAME} / {password}"))
+        return DEMO_ADMIN_EMAIL
 
 
 def _raise_keyboard_interrupt(signum, frame):
