@@ -98,9 +98,7 @@ def statement_for(user_id: ObjectId, email: str, days: int) -> Statement:
         usage=usage_of(str(user_id), days),
         credits_given=[credit_given(row) for row in credits_rows(user_id=user_id, limit=HISTORY_ROWS)[0]],
         # By email too: the worker links a new request to its user a moment after it is sent.
-        requests=list(
-            CreditRequest.objects.filter(Q(librechat_user_id=str(user_id)) | Q(email=email))[:REQUEST_ROWS]
-        ),
+        requests=list(CreditRequest.objects.filter(Q(librechat_user_id=str(user_id)) | Q(email=email))[:REQUEST_ROWS]),
     )
 
 

@@ -4,12 +4,11 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.management import call_command
 
 from librechat.embedded_mongo import free_port
 from librechat.testing import create_user, credits_of
 from requests_app.models import CreditRequest
-from selfservice.tests.conftest import LINK_PATTERN, ask_for_link, sign_in
+from selfservice.tests.conftest import LINK_PATTERN, ask_for_link, run_worker, sign_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -41,10 +40,6 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield mailbox
     controller.stop()
-
-
-def run_worker() -> None:
-    call_command("ledger_worker", batch=True, verbosity=0)
 
 
 def plain_text(message) -> str:
