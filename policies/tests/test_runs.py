@@ -241,3 +241,13 @@ def test_the_scheduler_is_quiet_when_no_newcomer_needs_a_start_allowance(mongo, 
     Policy.objects.filter(pk=policy.pk).update(created_at=datetime.now(UTC), active_since=datetime.now(UTC))
     assert run_due_policies(datetime.now(UTC)) == []
     assert not PolicyRun.objects.exists()
+
+
+def test_a_resumed_policy_skips_the_period_it_was_paused_in(alice):
+    policy = make_policy(action="add", amount_credits=1_000_000)
+    policy.active = False
+    policy.save()
+    policy.active = True
+    policy.save()
+    assert run_due_policies(datetime.now(UTC)) == []
+    assert credits_of(alice) == 1_000_000

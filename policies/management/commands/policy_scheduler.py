@@ -23,15 +23,15 @@ class Command(LibreChatCommand):
     def handle(self, *args, once: bool, **options):
         while True:
             if once:
-                self.check(timezone.now())
+                self.apply_due(timezone.now())
                 return
             try:
-                self.check(timezone.now())
+                self.apply_due(timezone.now())
             except Exception:
                 # A daemon outlives a bad minute (our database restarting): the next check resumes.
                 logger.exception("policy check failed; trying again in %s s", settings.POLICY_CHECK_SECONDS)
             time.sleep(settings.POLICY_CHECK_SECONDS)
 
-    def check(self, now) -> None:
+    def apply_due(self, now) -> None:
         for report in run_due_policies(now):
             self.stdout.write(report.describe())
