@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +80,7 @@ class Statement:
     requests: list[CreditRequest] = field(default_factory=list)
 
 
-def statement_for(user_id: ObjectId, days: int) -> Statement:
+def statement_for(user_id: ObjectId, email: str, days: int) -> Statement:
     """The statement of one user over the last `days` days (one of PERIOD_DAYS)."""
     document = earliest_balances([user_id], ["reservations", *REFILL_FIELDS]).get(user_id)
     balance = document.get("tokenCredits") if document else None
@@ -96,7 +97,8 @@ def statement_for(user_id: ObjectId, days: int) -> Statement:
         freshness=refresh_if_stale(),
         usage=usage_of(str(user_id), days),
         credits_given=[credit_given(row) for row in credits_rows(user_id=user_id, limit=HISTORY_ROWS)[0]],
-        requests=list(CreditRequest.objects.filter(librechat_user_id=str(user_id))[:REQUEST_ROWS]),
+        # By email too: the worker links a new request to its user a moment after it is sent.
+        requests=list(CreditRequest.objects.filter(Q(librechat_user_id=str(user_id)) | Q(email=email))[:REQUEST_ROWS]),
     )
 
 

@@ -121,7 +121,7 @@ def _statement_page(request: HttpRequest, session, form: VerifiedRequestForm, st
     days = int(days_text) if days_text in {str(days) for days in PERIOD_DAYS} else PERIOD_DAYS[0]
     context = {
         "session": session,
-        "statement": statement_for(ObjectId(session.librechat_user_id), days),
+        "statement": statement_for(ObjectId(session.librechat_user_id), session.email, days),
         "period_days": PERIOD_DAYS,
         "form": form,
         "requested": request.GET.get("requested") == "1",

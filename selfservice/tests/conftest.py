@@ -2,8 +2,7 @@ import re
 
 import pytest
 from django.core import mail
-
-from outbox.sending import send_due_messages
+from django.core.management import call_command
 
 LINK_PATTERN = re.compile(r"https?://\S+/me/link/[^/\s]+/")
 
@@ -23,9 +22,14 @@ def me_settings(settings):
     return settings
 
 
+def run_worker() -> None:
+    """What `manage.py ledger_worker` does in production: run the queued tasks and send the outbox."""
+    call_command("ledger_worker", batch=True, verbosity=0)
+
+
 def mails_to(address: str) -> list:
     """The mails sent to one address, once the worker has sent what is queued."""
-    send_due_messages()
+    run_worker()
     return [message for message in mail.outbox if message.to == [address]]
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from librechat.testing import create_user
 from requests_app import decisions
 from requests_app.models import CreditRequest
-from selfservice.tests.conftest import ask_for_link, mails_to, sign_in
+from selfservice.tests.conftest import ask_for_link, mails_to, run_worker, sign_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,en;q=0.5"}
@@ -66,6 +66,7 @@ def test_the_statement_in_german(client, alice):
 def test_the_decision_mail_follows_the_language_of_the_request(client, alice):
     sign_in(client, "alice@example.com")
     client.post("/me/request/", {"reference": "J", "amount_wished": "2,000,000", "reason": "x"}, **GERMAN)
+    run_worker()  # links the request to Alice
     credit_request = CreditRequest.objects.get()
     assert credit_request.language == "de"
     # Decided by an English-speaking admin, outside the requester's request.
