@@ -67,12 +67,12 @@ def test_filters(admin_client, people, params, expected):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"credits_below": "lots"}, "Credits below (custom): Amount must be a whole number"),
-        ({"credits_below": "1.5"}, "Credits below (custom): Amount must be a whole number"),
-        ({"credits_below": "²"}, "Credits below (custom): Amount must be a whole number"),
-        ({"credits_below": "100000000000000000000"}, "Credits below (custom): Amount must be at most"),
-        ({"credits": "below_²"}, "Credits: Amount must be a whole number"),
-        ({"credits": "below_1e6"}, "Credits: Amount must be a whole number"),
+        ({"credits_below": "lots"}, "Available credits below (custom): Amount must be a whole number"),
+        ({"credits_below": "1.5"}, "Available credits below (custom): Amount must be a whole number"),
+        ({"credits_below": "²"}, "Available credits below (custom): Amount must be a whole number"),
+        ({"credits_below": "100000000000000000000"}, "Available credits below (custom): Amount must be at most"),
+        ({"credits": "below_²"}, "Available credits: Amount must be a whole number"),
+        ({"credits": "below_1e6"}, "Available credits: Amount must be a whole number"),
         ({"credits": "sideways"}, "is not one of this filter"),
     ],
 )

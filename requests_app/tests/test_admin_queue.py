@@ -180,6 +180,7 @@ def test_deciding_a_request_by_link_closes_its_duplicates_so_the_queue_credits_o
         duplicate.refresh_from_db()
         assert (duplicate.status, duplicate.decided_by) == ("rejected", "ann@example.com")
         assert duplicate.decision_note == f"Closed as a duplicate of request {mailed.pk} (approved by ann@example.com)."
+    run_worker()
     assert [message.to for message in mail.outbox] == [["alice@example.com"]], "only the approval is mailed"
 
 
