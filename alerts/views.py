@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from alerts import links
-from alerts.models import MailOptOut
+from alerts.preferences import set_low_balance_mails
 from ledger.changes import Kind, LedgerError, Target, change_one
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
@@ -27,7 +27,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _notice(request, "This link is not valid", str(exc), status=400)
     if request.method == "GET":
         return render(request, "alerts/unsubscribe_confirm.html", {"email": email})
-    MailOptOut.objects.get_or_create(librechat_user_id=user_id, defaults={"email": email})
+    set_low_balance_mails(user_id, email, wanted=False)
     message = _("%(email)s gets no more low-balance mails.") % {"email": email}
     return _notice(request, _("Unsubscribed"), message, status=200)
 

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from pymongo.errors import PyMongoError
 
+from alerts.preferences import low_balance_mails_on, set_low_balance_mails
 from librechat.mongo import connection_failure_behind
 from requests_app import intake
 from selfservice import signin
@@ -116,6 +117,17 @@ def request_credits(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('selfservice:statement')}?requested=1#requests")
 
 
+@public_page
+@require_POST
+def low_balance_mails(request: HttpRequest) -> HttpResponse:
+    """The user's own switch for the low-balance mails (the same opt-out as the mails' unsubscribe link)."""
+    session = signin.current_session(request)
+    if session is None:
+        return redirect("selfservice:statement")
+    set_low_balance_mails(session.librechat_user_id, session.email, wanted=request.POST.get("wanted") == "on")
+    return redirect(f"{reverse('selfservice:statement')}#mails")
+
+
 def _statement_page(request: HttpRequest, session, form: VerifiedRequestForm, status: int = 200) -> HttpResponse:
     days_text = request.GET.get("days", "")
     days = int(days_text) if days_text in {str(days) for days in PERIOD_DAYS} else PERIOD_DAYS[0]
@@ -125,6 +137,7 @@ def _statement_page(request: HttpRequest, session, form: VerifiedRequestForm, st
         "period_days": PERIOD_DAYS,
         "form": form,
         "requested": request.GET.get("requested") == "1",
+        "low_balance_mails": low_balance_mails_on(session.librechat_user_id),
     }
     return render(request, "selfservice/statement.html", context, status=status)
 

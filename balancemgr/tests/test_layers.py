@@ -21,7 +21,7 @@ MAY_IMPORT = {
     "analytics": {"librechat", "web"},
     "api": {"librechat", "web", "ledger", "analytics"},
     "policies": {"librechat", "web", "ledger", "balances"},
-    "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies"},
+    "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies", "alerts"},
     "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies"},
 }
 
