@@ -60,4 +60,4 @@ class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PolicyThresholds)
 class PolicyThresholdsAdmin(admin.ModelAdmin):
-    list_display = ["policy", "thresholds"]
+    list_display = ["policy", "thresholds", "channels"]

@@ -25,6 +25,8 @@ from analytics.reports import days_until_empty
 from librechat.credits import format_credits, format_credits_and_usd
 from librechat.mongo import librechat_db
 from librechat.refill import next_refill_at
+from outbox.channels import apprise_targets
+from outbox.models import Message
 from outbox.queue import queue_message, queue_on_every_target
 from policies.membership import policies_of
 from policies.models import Policy
@@ -145,6 +147,22 @@ def queue_digest(since: datetime, now: datetime, period_key: str) -> int:
 def _with_link(row: dict, recipient: str) -> dict:
     url = links.top_up_url(row["user_id"], row["email"], settings.ALERT_TOP_UP_CREDITS, recipient)
     return {**row, "top_up_url": url}
+
+
+def queue_on_channels(event: str, subject: str, text: str, names: list[str]) -> int:
+    """The text to each named channel: an email address, or a NOTIFY_URLS target's name; returns how many."""
+    targets = apprise_targets()
+    queued = 0
+    for name in names:
+        if "@" in name:
+            queue_message(event=event, recipient=name, subject=subject, body_text=text)
+        elif name in targets:
+            queue_message(event=event, recipient=name, subject=subject, body_text=text, channel=Message.Channel.APPRISE)
+        else:
+            logger.warning("unknown alert channel", extra={"event": "alert_channel_unknown", "channel": name})
+            continue
+        queued += 1
+    return queued
 
 
 def queue_admin_alert(event: str, subject: str, text: str, dedupe_key: str) -> int:

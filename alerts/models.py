@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from outbox.channels import apprise_targets
+
 
 class ThresholdState(models.Model):
     """Whether one user's low-balance alert for one threshold has fired since their balance was last above it.
@@ -95,6 +97,12 @@ class PolicyThresholds(models.Model):
     """Low-balance thresholds for the members of one credit policy, instead of LOW_BALANCE_THRESHOLDS."""
 
     policy = models.OneToOneField("policies.Policy", on_delete=models.CASCADE, related_name="alert_thresholds")
+    channels = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Told at once when one of this policy's members falls below a threshold: NOTIFY_URLS target "
+        "names or email addresses, separated by commas.",
+    )
     thresholds = models.CharField(
         max_length=200,
         help_text="Separated by commas: whole credits (1000000) or a percentage of the policy's amount (10%).",
@@ -112,6 +120,11 @@ class PolicyThresholds(models.Model):
             parse_thresholds(self.thresholds)
         except ValidationError as exc:
             raise ValidationError({"thresholds": exc.messages}) from exc
+        if unknown := [name for name in self.channel_names() if "@" not in name and name not in apprise_targets()]:
+            raise ValidationError({"channels": f"Not a NOTIFY_URLS target or an address: {', '.join(unknown)}."})
+
+    def channel_names(self) -> list[str]:
+        return [name for name in re.split(r"[,\s]+", self.channels) if name]
 
     def credits(self) -> list[int]:
         """The thresholds in credits, highest first."""

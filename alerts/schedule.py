@@ -49,15 +49,12 @@ def run_due(now: datetime | None = None) -> RunSummary:
 
 def _on_crossing(crossing: Crossing) -> None:
     messages.queue_low_balance_mail(crossing)
-    if settings.ALERT_IMMEDIATE:
+    channels = dict.fromkeys([*settings.ALERT_IMMEDIATE_CHANNELS, *crossing.channels])
+    if channels:
         left = f"{crossing.available_credits:,.0f} left"
         text = f"{crossing.email} fell below {crossing.threshold_credits:,} credits ({left})."
-        messages.queue_admin_alert(
-            "alerts.low_balance.admin",
-            "LibreChat credits: a user fell below a threshold",
-            text,
-            dedupe_key=f"crossed:{crossing.user_id}:{crossing.threshold_credits}:{timezone.now().isoformat()}",
-        )
+        subject = "LibreChat credits: a user fell below a threshold"
+        messages.queue_on_channels("alerts.low_balance.admin", subject, text, list(channels))
 
 
 def _last_digest(now: datetime) -> datetime:

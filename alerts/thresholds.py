@@ -38,6 +38,8 @@ class Crossing:
     email: str
     threshold_credits: int
     available_credits: float
+    # Told at once besides ALERT_IMMEDIATE_CHANNELS: the channels of the user's policy's thresholds.
+    channels: tuple[str, ...] = ()
 
 
 @dataclass
@@ -59,7 +61,7 @@ def check_low_balances(
     """
     now = now or timezone.now()
     thresholds = sorted(set(settings.LOW_BALANCE_THRESHOLDS), reverse=True)
-    by_policy = {row.policy_id: row.credits() for row in PolicyThresholds.objects.select_related("policy")}
+    by_policy = {row.policy_id: row for row in PolicyThresholds.objects.select_related("policy")}
     state = CheckState.load()
     if full is None:
         full = state.last_full_check_at is None or now - state.last_full_check_at >= FULL_CHECK_EVERY
@@ -98,15 +100,16 @@ def _every_user_with_a_balance(database) -> Iterator[ObjectId]:
             yield user_id
 
 
-def _thresholds_of(user_ids: list[ObjectId], default: list[int], by_policy: dict[int, list[int]]) -> dict:
-    """{user id: thresholds}: their policy's when it has its own, else LOW_BALANCE_THRESHOLDS."""
+def _thresholds_of(user_ids: list[ObjectId], default: list[int], by_policy: dict[int, PolicyThresholds]) -> dict:
+    """{user id: (thresholds, channels)}: their policy's when it has its own, else LOW_BALANCE_THRESHOLDS and none."""
     if not by_policy:
-        return dict.fromkeys(user_ids, default)
+        return dict.fromkeys(user_ids, (default, ()))
     policies = policies_of(user_ids)
-    return {
-        user_id: by_policy.get(policy.pk, default) if (policy := policies.get(user_id)) else default
-        for user_id in user_ids
-    }
+    found = {}
+    for user_id in user_ids:
+        own = by_policy.get(policy.pk) if (policy := policies.get(user_id)) else None
+        found[user_id] = (own.credits(), tuple(own.channel_names())) if own else (default, ())
+    return found
 
 
 def _check_chunk(database, user_ids, thresholds_of: dict, now, result: CheckResult, on_crossing) -> None:
@@ -128,7 +131,7 @@ def _check_chunk(database, user_ids, thresholds_of: dict, now, result: CheckResu
             result.invalid_balances += 1
             continue
         # Most users stay on the same side of every threshold: nothing to write, no address to read.
-        thresholds = thresholds_of[user_id]
+        thresholds = thresholds_of[user_id][0]
         stale = {threshold for key, threshold in fired if key == str(user_id)} - set(thresholds)
         if stale or any((available < threshold) != ((str(user_id), threshold) in fired) for threshold in thresholds):
             to_change[user_id] = available
@@ -136,7 +139,8 @@ def _check_chunk(database, user_ids, thresholds_of: dict, now, result: CheckResu
     for user_id, available in to_change.items():
         with transaction.atomic():
             key, email = str(user_id), emails.get(user_id) or ""
-            crossing = _check_user(key, email, available, thresholds_of[user_id], fired, now, result)
+            thresholds, channels = thresholds_of[user_id]
+            crossing = _check_user(key, email, available, thresholds, fired, now, result, channels)
             if crossing:
                 result.crossings.append(crossing)
                 on_crossing(crossing)
@@ -151,7 +155,7 @@ def _check_chunk(database, user_ids, thresholds_of: dict, now, result: CheckResu
             )
 
 
-def _check_user(key, email, available, thresholds, fired, now, result: CheckResult) -> Crossing | None:
+def _check_user(key, email, available, thresholds, fired, now, result: CheckResult, channels=()) -> Crossing | None:
     # A threshold the user no longer has (their policy's changed) is forgotten, so it never fires or lingers.
     ThresholdState.objects.filter(librechat_user_id=key).exclude(threshold_credits__in=thresholds).delete()
     newly_below = []
@@ -163,7 +167,7 @@ def _check_user(key, email, available, thresholds, fired, now, result: CheckResu
             result.rearmed += ThresholdState.objects.filter(
                 librechat_user_id=key, threshold_credits=threshold, fired=True
             ).update(fired=False, rearmed_at=now)
-    return Crossing(key, email, min(newly_below), available) if newly_below else None
+    return Crossing(key, email, min(newly_below), available, channels) if newly_below else None
 
 
 def _fire(user_id: str, email: str, threshold: int, available: float, now: datetime) -> bool:

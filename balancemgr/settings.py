@@ -203,7 +203,7 @@ REQUEST_NOTIFY_REQUESTER = env.bool("REQUEST_NOTIFY_REQUESTER", default=True)
 # Alerts and reports (alerts/): run by `manage.py send_alerts` in the worker; see the README.
 LOW_BALANCE_THRESHOLDS = env.list("LOW_BALANCE_THRESHOLDS", cast=int, default=[1_000_000, 0])
 LOW_BALANCE_MAIL_USERS = env.bool("LOW_BALANCE_MAIL_USERS", default=False)
-ALERT_IMMEDIATE = env.bool("ALERT_IMMEDIATE", default=False)
+ALERT_IMMEDIATE_CHANNELS = env.list("ALERT_IMMEDIATE_CHANNELS", default=[])
 ALERT_DIGEST_HOUR_UTC = env.int("ALERT_DIGEST_HOUR_UTC", default=7)
 ALERT_TOP_UP_CREDITS = env.int("ALERT_TOP_UP_CREDITS", default=5_000_000)
 ALERT_REQUEST_WAITING_HOURS = env.int("ALERT_REQUEST_WAITING_HOURS", default=24)

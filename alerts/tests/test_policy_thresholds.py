@@ -11,6 +11,7 @@ from alerts.schedule import run_due
 from alerts.tests.test_low_balance import spend_like_librechat, user_mails
 from librechat.mongo import librechat_db
 from librechat.testing import create_user
+from outbox.models import Message
 from policies.runs import run_due_policies
 from policies.schedule import next_run
 from policies.tests.helpers import make_policy
@@ -88,3 +89,33 @@ def test_a_librechat_refill_counts_as_the_next_allowance(mongo):
     run_due()
     [mail] = user_mails("sam@example.com")
     assert f"Your next allowance comes on {later:%Y-%m-%d %H:%M} UTC." in mail.body_text
+
+
+def test_a_policys_channels_and_the_immediate_ones_hear_of_each_crossing_at_once(mongo, settings):
+    settings.NOTIFY_URLS = ["students-hook=json://hooks.example.com/students"]
+    settings.ALERT_IMMEDIATE_CHANNELS = ["ops@example.com"]
+    students = make_policy("Students", amount_credits=3_000_000, roles="", email_domains="uni.edu")
+    PolicyThresholds.objects.create(policy=students, thresholds="1000000", channels="students-hook, dean@uni.edu")
+    sam, sue = create_user("sam@uni.edu", 1_200_000), create_user("sue@example.com", 1_200_000)
+    run_due()
+    spend_like_librechat(sam, 300_000)
+    spend_like_librechat(sue, 300_000)
+    run_due()
+    told = sorted(
+        (message.recipient, message.channel, "sam@uni.edu" in message.body_text)
+        for message in Message.objects.filter(event="alerts.low_balance.admin")
+    )
+    assert told == [
+        ("dean@uni.edu", "email", True),
+        ("ops@example.com", "email", False),
+        ("ops@example.com", "email", True),
+        ("students-hook", "apprise", True),
+    ]
+
+
+def test_a_policys_channels_must_be_configured_targets_or_addresses(settings):
+    settings.NOTIFY_URLS = ["ops=json://hooks.example.com/x"]
+    policy = make_policy("Staff")
+    with pytest.raises(ValidationError, match="Not a NOTIFY_URLS target or an address: slack"):
+        PolicyThresholds(policy=policy, thresholds="0", channels="ops, slack").full_clean()
+    PolicyThresholds(policy=policy, thresholds="0", channels="ops, boss@example.com").full_clean()
