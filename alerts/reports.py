@@ -16,7 +16,9 @@ from openpyxl import Workbook
 
 from analytics import reports as analytics
 from analytics.periods import Period
+from balances.overview import balance_overview
 from outbox.queue import queue_message
+from policies.membership import policies_of
 from web.spreadsheet import escape_formula
 
 TOP_USERS = 20
@@ -31,6 +33,8 @@ class Report:
     agents: list[dict]
     users: list[dict]
     domains: list[dict]
+    policies: list[dict]
+    users_at_zero: int
     days: list[dict]
 
     @property
@@ -44,6 +48,7 @@ class Report:
             "agent": [_row(row["name"] or row["agentId"], row) for row in self.agents],
             "user": [_row(row["email"] or row["userId"], row, users=None) for row in self.users],
             "domain": [_row(row["domain"], row) for row in self.domains],
+            "policy": [_row(row["group"], row) for row in self.policies],
         }
 
 
@@ -68,8 +73,15 @@ def build_report(period: Period) -> Report:
         agents=analytics.top_agents(period),
         users=analytics.top_users(period, TOP_USERS),
         domains=analytics.email_domains(period),
+        policies=analytics.grouped_spending(period, policy_names),
+        users_at_zero=balance_overview().users_at_zero,
         days=analytics.usage_over_time(period)["points"],
     )
+
+
+def policy_names(user_ids: list) -> dict:
+    """{user id: the name of the credit policy (tier) the user belongs to, or "(no policy)"}."""
+    return {user_id: policy.name if policy else "(no policy)" for user_id, policy in policies_of(user_ids).items()}
 
 
 def report_csv(report: Report) -> bytes:
@@ -88,6 +100,7 @@ def report_xlsx(report: Report) -> bytes:
     sheet.title = "summary"
     for key in ("totalCost", "requests", "totalTokens", "activeUsers", "conversations", "creditsGranted"):
         sheet.append([key, report.summary.get(key)])
+    sheet.append(["usersAtZero", report.users_at_zero])
     sheet.append(["period start", report.period.start.replace(tzinfo=None)])
     sheet.append(["period end", report.period.end.replace(tzinfo=None)])
     for section, rows in report.sections().items():

@@ -29,6 +29,7 @@ completionTokens, cacheReadTokens, cacheWriteTokens, requests}.
 `period` is {name, start, end, bucket}. Requests are completion rows (one per model call).
 """
 
+from collections.abc import Callable
 from datetime import UTC, timedelta
 
 from bson import ObjectId
@@ -169,19 +170,30 @@ def top_agents(period: Period, user_id: str | None = None) -> list[dict]:
 
 def email_domains(period: Period) -> list[dict]:
     """Cost per email domain of the users who spent (chargeback), most first; "(no email)" for users without one."""
+    return [{"domain": row.pop("group"), **row} for row in grouped_spending(period, _email_domains)]
+
+
+def grouped_spending(period: Period, group_of: Callable[[list[ObjectId]], dict[ObjectId, str]]) -> list[dict]:
+    """Cost per group of the users who spent, most first: `group_of` names each user's group (a domain, a tier)."""
     rows = list(_spending(period).values("user_id").annotate(**_measures()))
-    ids = [ObjectId(row["user_id"]) for row in rows if ObjectId.is_valid(row["user_id"])]
-    emails = {str(pk): email for pk, email in LibreChatUser.objects.filter(pk__in=ids).values_list("pk", "email")}
-    by_domain: dict[str, list[dict]] = {}
+    groups = group_of([ObjectId(row["user_id"]) for row in rows if ObjectId.is_valid(row["user_id"])])
+    by_group: dict[str, list[dict]] = {}
     for row in rows:
-        email = emails.get(row["user_id"]) or ""
-        domain = email.rpartition("@")[2].lower() if "@" in email else "(no email)"
-        by_domain.setdefault(domain, []).append(row)
+        user_id = ObjectId(row["user_id"]) if ObjectId.is_valid(row["user_id"]) else None
+        by_group.setdefault(groups.get(user_id, ""), []).append(row)
     result = []
-    for domain, user_rows in by_domain.items():
+    for group, user_rows in by_group.items():
         totals = {key: sum(row[key] for row in user_rows) for key in user_rows[0] if key != "user_id"}
-        result.append({"domain": domain, **_measures_json(totals), "users": len(user_rows)})
-    return sorted(result, key=lambda row: (-row["totalCost"], row["domain"]))
+        result.append({"group": group, **_measures_json(totals), "users": len(user_rows)})
+    return sorted(result, key=lambda row: (-row["totalCost"], row["group"]))
+
+
+def _email_domains(user_ids: list[ObjectId]) -> dict[ObjectId, str]:
+    emails = dict(LibreChatUser.objects.filter(pk__in=user_ids).values_list("pk", "email"))
+    return {
+        user_id: email.rpartition("@")[2].lower() if "@" in (email := emails.get(user_id) or "") else "(no email)"
+        for user_id in user_ids
+    }
 
 
 def cost_breakdown(period: Period) -> dict:

@@ -16,6 +16,7 @@ from analytics.rollup import refresh_usage
 from analytics.testing import grant, spend
 from librechat.testing import create_user
 from outbox.models import Message
+from policies.tests.helpers import make_policy
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 MONDAY = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -81,6 +82,15 @@ def test_report_numbers_equal_the_analytics_for_the_same_period(last_week):
     assert domains == {"example.com": (pytest.approx(0.015), 1), "uni.edu": (pytest.approx(0.003), 1)}
 
 
+def test_the_report_counts_cost_per_credit_policy_and_users_at_zero(last_week, mongo):
+    make_policy("Students", email_domains="uni.edu", roles="")
+    create_user("broke@example.com", 0)
+    report = reports.build_report(last_week)
+    policies = {row["group"]: (row["totalCost"], row["users"]) for row in report.policies}
+    assert policies == {"(no policy)": (pytest.approx(0.015), 1), "Students": (pytest.approx(0.003), 1)}
+    assert report.users_at_zero == 1
+
+
 def test_the_csv_attachment_opens_and_escapes_formulas(last_week):
     run_due(MONDAY)
     rows = list(csv.DictReader(io.StringIO(attachment(Message.objects.get(), ".csv").decode())))
@@ -93,7 +103,7 @@ def test_the_csv_attachment_opens_and_escapes_formulas(last_week):
 def test_the_xlsx_attachment_opens_with_a_sheet_per_table(last_week):
     run_due(MONDAY)
     workbook = load_workbook(io.BytesIO(attachment(Message.objects.get(), ".xlsx")))
-    assert workbook.sheetnames == ["summary", "model", "agent", "user", "domain"]
+    assert workbook.sheetnames == ["summary", "model", "agent", "user", "domain", "policy"]
     summary = {row[0]: row[1] for row in workbook["summary"].iter_rows(values_only=True)}
     assert summary["totalCost"] == pytest.approx(0.018)
     assert [row[0] for row in workbook["user"].iter_rows(min_row=2, values_only=True)] == [

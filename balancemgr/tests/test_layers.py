@@ -22,7 +22,7 @@ MAY_IMPORT = {
     "api": {"librechat", "web", "ledger", "analytics"},
     "policies": {"librechat", "web", "ledger", "balances"},
     "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies", "alerts"},
-    "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies"},
+    "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies", "balances"},
 }
 
 
