@@ -22,7 +22,9 @@ DECISION_FORMS = {links.CUSTOM: CustomAmountForm, links.REJECT: RejectForm}
 @require_http_methods(["GET", "POST"])
 def request_credits(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "requests_app/public/request_form.html", {"form": CreditRequestForm()})
+        # Low-balance mails link here with the user's address filled in (escaped by the template).
+        form = CreditRequestForm(initial={"email": request.GET.get("email", "")[:254]})
+        return render(request, "requests_app/public/request_form.html", {"form": form})
     form = CreditRequestForm(request.POST)
     if form.is_bot:
         return redirect("requests_app:sent")

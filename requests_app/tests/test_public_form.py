@@ -230,3 +230,10 @@ def test_an_unreachable_librechat_database_does_not_lose_the_request(client, unr
     credit_request = CreditRequest.objects.get()
     assert credit_request.notify_error.startswith("LibreChat's MongoDB:") and mail.outbox == []
     assert DBTaskResult.objects.filter(status="READY", task_path__endswith="identify_and_notify_admins").exists()
+
+
+def test_a_link_from_a_low_balance_mail_fills_in_the_email_escaped(client):
+    response = client.get("/request/", {"email": 'alice@example.com"><script>'})
+    assert response.status_code == 200
+    assert 'value="alice@example.com&quot;&gt;&lt;script&gt;"' in response.content.decode()
+    assert not CreditRequest.objects.exists()
