@@ -6,9 +6,11 @@ use a real MongoDB instead (its `test_LibreChat` database is created and dropped
 
 import os
 import tempfile
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
@@ -117,3 +119,35 @@ def page():
         )
         yield browser.new_page()
         browser.close()
+
+
+class Mailbox:
+    """What a local SMTP server received (the `smtp_server` fixture)."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    def messages_to(self, address: str) -> list:
+        return [
+            message_from_bytes(envelope.original_content, policy=policy.default)
+            for envelope in self.envelopes
+            if envelope.rcpt_tos == [address]
+        ]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free loopback port (aiosmtpd), with Django's SMTP backend pointed at it."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield mailbox
+    controller.stop()

@@ -11,10 +11,11 @@ from django.views.decorators.http import require_http_methods
 from outbox.channels import apprise_targets, masked
 from outbox.models import Message
 from outbox.queue import queue_message, resend
+from web.admin_lists import ActionsOnlyAdminMixin
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "event", "channel", "recipient", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status", "event", "channel"]
     search_fields = ["recipient", "subject", "reference"]
@@ -26,16 +27,6 @@ class MessageAdmin(admin.ModelAdmin):
         "next_attempt_at", "created_at", "sent_at",
     ]  # fmt: skip
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         channels = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.channels_view))

@@ -12,12 +12,13 @@ from librechat.credits import format_credits_and_usd
 from requests_app import decisions, mail
 from requests_app.forms import AdminApproveForm, RejectForm
 from requests_app.models import CreditRequest
+from web.admin_lists import ActionsOnlyAdminMixin
 
 Status = CreditRequest.Status
 
 
 @admin.register(CreditRequest)
-class CreditRequestAdmin(admin.ModelAdmin):
+class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at", "email", "email_verified", "user_link", "reference", "wished", "status", "is_duplicate",
         "granted", "decided_by", "mail_outcome", "crediting",
@@ -41,17 +42,6 @@ class CreditRequestAdmin(admin.ModelAdmin):
     def get_ordering(self, request):
         pending_first = Case(When(status=Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
         return [pending_first.asc(), "-created_at", "-id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Every field is read-only: decisions are actions, never a form save.
-        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
-        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="LibreChat user")
     def user_link(self, credit_request):

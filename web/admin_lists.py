@@ -73,6 +73,20 @@ class CheckedFilter(admin.SimpleListFilter):
         return self.filter(request, queryset, value)
 
 
+class ActionsOnlyAdminMixin:
+    """For what staff change only through actions (decisions, resends): no add, no delete, no save buttons."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 class TypedValueFilter(CheckedFilter):
     """A sidebar filter whose value is typed (a threshold, a date), not chosen from a list."""
 

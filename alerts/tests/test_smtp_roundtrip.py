@@ -12,7 +12,6 @@ from alerts.tests.test_low_balance import spend_like_librechat
 from librechat.mongo import librechat_db
 from librechat.testing import create_user
 from outbox.sending import send_due_messages
-from requests_app.tests.test_smtp_roundtrip import smtp_server  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -22,7 +21,7 @@ def received(mailbox, to: str):
     return message_from_bytes(envelope.original_content, policy=policy.default)
 
 
-def test_the_low_balance_mail_and_its_unsubscribe_link_work_end_to_end(mongo, client, smtp_server, settings):  # noqa: F811
+def test_the_low_balance_mail_and_its_unsubscribe_link_work_end_to_end(mongo, client, smtp_server, settings):
     settings.LOW_BALANCE_THRESHOLDS = [1_000_000]
     settings.LOW_BALANCE_MAIL_USERS = True
     settings.NOTIFY_TO, settings.NOTIFY_URLS, settings.REPORT_SCHEDULE = [], [], []
@@ -47,7 +46,7 @@ def test_the_low_balance_mail_and_its_unsubscribe_link_work_end_to_end(mongo, cl
     assert len([e for e in smtp_server.envelopes if e.rcpt_tos == ["alice@example.com"]]) == 1
 
 
-def test_a_report_arrives_with_csv_and_xlsx_attachments(mongo, smtp_server, settings):  # noqa: F811
+def test_a_report_arrives_with_csv_and_xlsx_attachments(mongo, smtp_server, settings):
     settings.REPORT_TO = ["finance@example.com"]
     period = reports.previous_period("weekly", timezone.now() + timedelta(days=7))
     reports.queue_report(period)

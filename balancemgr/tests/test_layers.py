@@ -13,7 +13,7 @@ PROJECT = "balancemgr"
 MAY_IMPORT = {
     "librechat": set(),
     "web": set(),
-    "outbox": set(),
+    "outbox": {"web"},
     "ledger": {"librechat", "outbox"},
     "balances": {"librechat", "web", "ledger"},
     "audit": {"librechat", "web", "ledger", "balances"},

@@ -3,36 +3,12 @@
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from librechat.embedded_mongo import free_port
 from librechat.testing import create_user, credits_of
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import ADMINS, run_worker, submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
-
-
-class Mailbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
 
 
 def test_the_mailed_approve_link_credits_the_user(client, mongo, smtp_server):

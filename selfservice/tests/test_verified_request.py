@@ -1,45 +1,12 @@
 """A signed-in user asks for credits from the statement: the request is marked verified, end to end over SMTP."""
 
-from email import message_from_bytes, policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
-from librechat.embedded_mongo import free_port
 from librechat.testing import create_user, credits_of
 from requests_app.models import CreditRequest
 from selfservice.tests.conftest import LINK_PATTERN, ask_for_link, run_worker, sign_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
-
-
-class Mailbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    def messages_to(self, address: str) -> list:
-        return [
-            message_from_bytes(envelope.original_content, policy=policy.default)
-            for envelope in self.envelopes
-            if envelope.rcpt_tos == [address]
-        ]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
 
 
 def plain_text(message) -> str:
