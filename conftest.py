@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
+from pymongo.errors import InvalidOperation
 
 from librechat.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
 
@@ -55,6 +57,12 @@ def mongo(request):
     from librechat.mongo import librechat_db
 
     database = librechat_db()
+    try:
+        database.command("ping")
+    except InvalidOperation:
+        # An earlier test's live-server thread closed the client this thread's connection shares.
+        connections["librechat"].close()
+        database = librechat_db()
     for name in LIBRECHAT_COLLECTIONS:
         database[name].delete_many({})
     cache.clear()  # answers kept about the previous test's LibreChat data

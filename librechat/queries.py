@@ -5,6 +5,7 @@ or per batch whatever the install's size.
 """
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,12 +102,13 @@ def user_ids_by_email(emails: Iterable[str]) -> dict[str, list[ObjectId]]:
             found.setdefault(user["email"], []).append(user["_id"])
     # Older installs (and users created by hand) hold some mixed-case emails: looked up ignoring
     # case, only for the emails still missing.
+    # Each address is an escaped, anchored pattern: the ORM's `iexact` passes "(" or "*" through to
+    # MongoDB as regular-expression syntax, and a typed address is anything a person (or a script) sends.
     for chunk in _chunks([email for email in wanted if email not in found], 100):
-        any_case = Q()
-        for email in chunk:
-            any_case |= Q(email__iexact=email)
-        for user_id, email in LibreChatUser.objects.filter(any_case).values_list("id", "email"):
-            found.setdefault(email.lower(), []).append(user_id)
+        any_case = [{"email": {"$regex": f"^{re.escape(email)}$", "$options": "i"}} for email in chunk]
+        for user in users.find({"$or": any_case}, {"email": 1}):
+            if isinstance(user.get("email"), str):
+                found.setdefault(user["email"].lower(), []).append(user["_id"])
     return found
 
 

@@ -136,3 +136,13 @@ def test_it_finds_a_user_whose_stored_email_has_capitals(client, read_key, mongo
     for asked in ("dora@example.com", "DORA@example.com"):
         response = client.get(GET_BALANCE, {"email": asked}, headers={"x-api-key": read_key})
         assert response.status_code == 200 and response.json()["balance"] == 7
+
+
+def test_an_email_with_regular_expression_characters_is_matched_literally(client, read_key, mongo):
+    mongo.users.insert_one({"email": "Eve+(Test)@Example.com", "name": "Eve"})  # mixed case: the pattern path
+    create_user("dora@example.com", 7)
+    found = client.get(GET_BALANCE, {"email": "eve+(test)@example.com"}, headers={"x-api-key": read_key})
+    assert found.status_code == 200 and found.json()["hasBalanceRecord"] is False
+    for asked in ("(", ".*@example.com", "eve+.test.@example.com"):
+        response = client.get(GET_BALANCE, {"email": asked}, headers={"x-api-key": read_key})
+        assert response.status_code == 404, (asked, response.content)
