@@ -176,7 +176,7 @@ def test_an_admin_logs_in_and_tops_up_under_the_prefix_behind_nginx(app_behind_n
     page.check("input.action-select")
     page.select_option("select[name=action]", "top_up")
     page.click("button[name=index]")
-    page.check("input[name=preset][value='1000000']")
+    page.check("input[name=amount_preset][value='1000000']")
     page.click("input[value=Review]")
     page.screenshot(path=tmp_path / "confirm.png", full_page=True)
     page.click("input[value='Yes, apply']")
