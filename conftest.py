@@ -60,8 +60,12 @@ def mongo(request):
     try:
         database.command("ping")
     except InvalidOperation:
-        # An earlier test's live-server thread closed the client this thread's connection shares.
-        connections["librechat"].close()
+        # Something closed the backend's shared MongoClient (close_pool() or the client's close());
+        # this thread's wrapper still holds it, and close() is a no-op for MongoDB: start a new one.
+        wrapper = connections["librechat"]
+        wrapper._connection_pools.pop("librechat", None)  # the backend's process-wide client, closed
+        wrapper.connection = None
+        wrapper.__dict__.pop("database", None)
         database = librechat_db()
     for name in LIBRECHAT_COLLECTIONS:
         database[name].delete_many({})
