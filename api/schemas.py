@@ -36,7 +36,8 @@ Email = Annotated[
         min_length=1, max_length=MAX_EMAIL_LENGTH, description="Matched ignoring case.", examples=["alice@example.com"]
     ),
 ]
-Reason = Annotated[str, Field(max_length=500, description="Why, for the audit history.")]
+# PostgreSQL cannot store a NUL character in text.
+Reason = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$", description="Why, for the audit history.")]
 
 
 class ChangeIn(Schema):

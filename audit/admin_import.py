@@ -49,9 +49,13 @@ class CreditImportForm(forms.Form):
         if upload.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError(f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB: split it.")
         try:
-            return upload.name[:255], upload.read().decode("utf-8-sig")
+            text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError("The file is not UTF-8 text: save it as CSV UTF-8.") from exc
+        if "\x00" in text:
+            # Not text at all; PostgreSQL would refuse to store it, too.
+            raise forms.ValidationError("The file contains NUL bytes: it is not a CSV text file.")
+        return upload.name[:255], text
 
 
 @admin.register(ImportRow)

@@ -89,6 +89,8 @@ def read_credit_rows(
         user_ids = known_user_ids(email for _, (email, _, _) in chunk)
         for line, (raw_email, raw_amount, reason) in chunk:
             email, amount, row_errors = check_credit_row(raw_email, raw_amount, mode, user_ids, seen)
+            if "\x00" in reason:
+                row_errors["reason"] = "The reason contains a NUL character."
             errors += [f"line {line}: {message}" for message in row_errors.values()]
             if not row_errors:
                 rows.append(CreditRow(line, user_ids[email], email, amount, reason))

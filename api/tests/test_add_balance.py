@@ -55,6 +55,14 @@ def test_an_unknown_email_is_a_404_and_changes_nothing(client, write_key, mongo)
     assert not BalanceChange.objects.exists()
 
 
+def test_a_reason_with_a_nul_character_is_a_400_and_changes_nothing(client, write_key, alice):
+    body = {"email": "alice@example.com", "amount": 7, "reason": "a\x00b"}
+    response = post_json(client, ADD_BALANCE, body, write_key)
+    assert response.status_code == 400 and "reason" in response.json()["detail"]
+    assert credits_of(alice) == 20_000
+    assert not BalanceChange.objects.exists()
+
+
 def test_a_read_only_key_may_not_add(client, read_key, alice):
     response = post_json(client, ADD_BALANCE, {"email": "alice@example.com", "amount": 7}, read_key)
     assert_error(response, 403, "insufficient_scope")

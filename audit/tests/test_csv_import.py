@@ -124,6 +124,13 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_message(operator_client, peop
     assert not ImportFile.objects.exists()
 
 
+def test_a_file_with_nul_bytes_is_refused_with_a_message(operator_client, people):
+    csv_file = SimpleUploadedFile("topups.csv", b'email,amount\nalice@example.com,"\x00"\n', content_type="text/csv")
+    response = operator_client.post(IMPORT, {"import_file": csv_file, "mode": "add"})
+    assert response.status_code == 200 and "contains NUL bytes" in response.content.decode()
+    assert not ImportFile.objects.exists()
+
+
 def test_viewers_cannot_import_nor_see_a_preview(viewer_client, people):
     upload = ImportFile.objects.create(file_name="x.csv", text="email,amount\n", mode="add", actor="viewer")
     assert viewer_client.get(IMPORT).status_code == 403

@@ -129,6 +129,7 @@ def test_conflicting_selectors_are_refused_by_argparse(people):
             "email,amount\nghost@example.com,5\nalice@example.com,x\nbob@example.com,5\nbob@example.com,6\n",
             "3 problems",
         ),
+        ("email,amount,reason\nalice@example.com,5,a\x00b\n", "line 2: The reason contains a NUL character"),
     ],
 )
 def test_bad_csv_files_list_their_problems_and_apply_nothing(people, tmp_path, text, message):
