@@ -27,7 +27,7 @@ class ThresholdStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["started_at", "job", "key", "summary"]
+    list_display = ["started_at", "job", "summary", "key"]
     list_filter = ["job"]
     change_list_template = "admin/alerts/scheduledrun/change_list.html"
 

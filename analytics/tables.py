@@ -35,6 +35,8 @@ class Column:
     shown: Callable[[object], str] = _text
     numeric: bool = False
     link: Callable[[dict], str | None] | None = None
+    # Exported, but left off the page so that its table fits a screen without scrolling.
+    csv_only: bool = False
 
 
 @dataclass
@@ -51,11 +53,15 @@ class Table:
     columns: list[Column]
     rows: list[dict] = field(default_factory=list)
 
+    @property
+    def page_columns(self) -> list[Column]:
+        return [column for column in self.columns if not column.csv_only]
+
     def html_rows(self) -> list[list[Cell]]:
         return [
             [
                 Cell(column.shown(row.get(column.key)), column.link(row) if column.link else None, column.numeric)
-                for column in self.columns
+                for column in self.page_columns
             ]
             for row in self.rows
         ]
@@ -75,8 +81,8 @@ def usd_column(title: str, key: str) -> Column:
     return Column(title, key, _usd, numeric=True)
 
 
-def count_column(title: str, key: str) -> Column:
-    return Column(title, key, _count, numeric=True)
+def count_column(title: str, key: str, *, csv_only: bool = False) -> Column:
+    return Column(title, key, _count, numeric=True, csv_only=csv_only)
 
 
 def _user_url(row: dict) -> str | None:
@@ -89,8 +95,8 @@ MEASURES = [
     usd_column("cost (USD)", "totalCost"),
     count_column("prompt tokens", "promptTokens"),
     count_column("completion tokens", "completionTokens"),
-    count_column("cache read tokens", "cacheReadTokens"),
-    count_column("cache write tokens", "cacheWriteTokens"),
+    count_column("cache read tokens", "cacheReadTokens", csv_only=True),
+    count_column("cache write tokens", "cacheWriteTokens", csv_only=True),
     count_column("requests", "requests"),
 ]
 
@@ -130,12 +136,13 @@ def timeseries_table(points: list[dict], bucket: str) -> Table:
 def users_table(rows: list[dict]) -> Table:
     columns = [
         Column("email", "email", link=_user_url),
-        Column("name", "name"),
-        Column("user id", "userId"),
-        *MEASURES,
-        count_column("conversations", "conversations"),
+        MEASURES[0],
         count_column("balance (credits)", "balance"),
         Column("days until empty", "daysLeft", _days, numeric=True),
+        Column("name", "name"),
+        Column("user id", "userId", csv_only=True),
+        *MEASURES[1:],
+        count_column("conversations", "conversations"),
     ]
     return Table("users", "Top users by cost", columns, rows)
 
@@ -155,10 +162,11 @@ def models_table(rows: list[dict]) -> Table:
 def agents_table(rows: list[dict]) -> Table:
     columns = [
         Column("agent", "name"),
-        Column("agent id", "agentId"),
+        Column("agent id", "agentId", csv_only=True),
+        MEASURES[0],
         Column("underlying model", "model"),
         count_column("users", "users"),
         count_column("requests", "requests"),
-        *MEASURES[:3],
+        *MEASURES[1:3],
     ]
     return Table("agents", "Agents", columns, rows)

@@ -42,7 +42,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """
 
     form = ApiKeyForm
-    list_display = ["name", "prefix", "scopes", "expires_at", "last_used_at", "status", "created_at", "created_by"]
+    # Status early so that it shows on a phone.
+    list_display = ["name", "status", "prefix", "scopes", "expires_at", "last_used_at", "created_at", "created_by"]
     list_filter = [StatusFilter]
     search_fields = ["name", "prefix"]
     actions = ["revoke"]

@@ -17,7 +17,8 @@ from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin
 
 @admin.register(ChangeBatch)
 class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
+    # The total change second so that it shows on a phone; kind with amount, actor with source.
+    list_display = ["created_at", "total_delta", "users", "batch_id", "kind_and_amount", "who", "reason"]
     list_filter = [BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]
     date_hierarchy = "created_at"
@@ -93,6 +94,14 @@ class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin
     @admin.display(description="amount")
     def amount(self, batch):
         return "per row" if batch.amount_credits is None else format_credits(batch.amount_credits)
+
+    @admin.display(description="kind (amount)", ordering="kind")
+    def kind_and_amount(self, batch):
+        return format_html("{}<br><small>{}</small>", batch.get_kind_display(), self.amount(batch))
+
+    @admin.display(description="who (source)", ordering="actor")
+    def who(self, batch):
+        return format_html("{}<br><small>{}</small>", batch.actor, batch.get_source_display())
 
     @admin.display(description="users", ordering="user_count")
     def users(self, batch):

@@ -122,6 +122,7 @@ LANGUAGE_CODE = "en-us"
 # (web.i18n); the admin stays in LANGUAGE_CODE.
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["balancemgr.formats"]
 # MongoDB truncates dates in the connection's time zone; UTC keeps both databases agreeing.
 TIME_ZONE = "UTC"
 USE_I18N = True

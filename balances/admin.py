@@ -185,7 +185,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     def credits(self, balance):
         text = format_credits_and_usd(balance.token_credits)
         if getattr(balance, "is_duplicate", False):
-            return format_html("{} <em>duplicate: LibreChat uses the user's earliest balance</em>", text)
+            return format_html("{}<br><em>duplicate: LibreChat uses the user's earliest balance</em>", text)
         return text
 
     @admin.display(description="available")
@@ -228,7 +228,8 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [UserExportResource]
     formats = [CSV, XLSX]
-    list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
+    # Credits right after the email so that they show on a phone.
+    list_display = ["email", "credits", "name", "username", "role", "provider", "created_at"]
     list_filter = [BalanceDocumentFilter, RoleFilter, ProviderFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["email", "name", "username"]
@@ -267,7 +268,8 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
+    # Credits right after the user so that they show on a phone.
+    list_display = ["created_at", "user", "credits", "usd", "token_type", "context", "model", "raw_amount"]
     list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results

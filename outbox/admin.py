@@ -16,7 +16,8 @@ from web.admin_lists import ActionsOnlyAdminMixin
 
 @admin.register(Message)
 class MessageAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "event", "channel", "recipient", "subject", "status", "attempts", "sent_at"]
+    # Status early so that it shows on a phone.
+    list_display = ["created_at", "status", "recipient", "subject", "event", "channel", "attempts", "sent_at"]
     list_filter = ["status", "event", "channel"]
     search_fields = ["recipient", "subject", "reference"]
     search_help_text = "Any part of a recipient, subject or reference."

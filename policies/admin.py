@@ -28,7 +28,8 @@ RUNS_SHOWN = 10
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "priority", "active", "change", "schedule", "upcoming"]
+    # What the policy does right after its name, so that it shows on a phone.
+    list_display = ["name", "change", "active", "priority", "schedule", "upcoming"]
     list_filter = ["active", "action", "frequency"]
     search_fields = ["name", "notes"]
     fieldsets = [

@@ -1,5 +1,13 @@
-// Admin pages on a phone: the changelist filters fold behind a "Filters" button, so the rows come
-// first. A static file because our content security policy allows no inline script.
+// Admin pages, loaded without defer so that it runs before the admin's nav_sidebar.js.
+// A static file because our content security policy allows no inline script.
+
+// The app list beside every page starts closed: on a 1400 px screen the lists need its 300 px.
+// Its « button opens it, and the admin remembers that choice in the same key.
+if (window.localStorage.getItem("django.admin.navSidebarIsOpen") === null) {
+  window.localStorage.setItem("django.admin.navSidebarIsOpen", "false");
+}
+
+// On a phone the changelist filters fold behind a "Filters" button, so the rows come first.
 document.addEventListener("DOMContentLoaded", () => {
   const changelist = document.getElementById("changelist");
   const filters = document.getElementById("changelist-filter");
