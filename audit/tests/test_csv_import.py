@@ -171,7 +171,7 @@ def test_a_re_upload_says_per_row_and_in_total_what_was_already_applied(operator
     assert f"1 of them already applied (from an earlier upload of the same rows, on {applied_at} UTC)" in content
     assert "1,000 credits ($0.00); they will not change again" in content
     assert "Still to change: 1 row, total change <strong>2,000 credits ($0.00)</strong>" in content
-    assert f"<td>already applied on {applied_at} UTC</td>" in content and "<td>2,010</td>" in content
+    assert f"<td>already applied on {applied_at} UTC</td>" in content and '<td class="numeric">2,010</td>' in content
 
     confirm(operator_client, preview)
     assert (credits_of(people["alice"]), credits_of(people["bob"])) == (1100, 2010)
