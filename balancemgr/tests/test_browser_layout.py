@@ -215,6 +215,15 @@ def test_every_admin_page_fits_the_screen_without_console_errors(page, live_serv
             check(f"{name}-detail", first_row.get_attribute("href"), None)
         else:
             problems.append(f"{name} @{width}: no row to open")
+    page.goto(live_server.url + reverse("admin:balances_balance_changelist"))
+    if width == PHONE_WIDTH:  # the filters fold behind a button: the rows come first
+        expect(page.locator("#changelist-filter")).to_be_hidden()
+        page.click("#filters-toggle")
+        expect(page.locator("#changelist-filter")).to_be_visible()
+    else:
+        expect(page.locator("#filters-toggle")).to_be_hidden()
+        expect(page.locator("#changelist-filter")).to_be_visible()
+
     for name, path, key_selector in OTHER_PAGES:
         check(name, path, key_selector, ready=key_selector)
         if name == "api-docs":  # its data: icons load only once an operation is open

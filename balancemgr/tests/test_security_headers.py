@@ -66,6 +66,14 @@ def test_every_admin_page_kind_carries_the_policy(admin_client, mongo):
     assert_hardened(missing)
 
 
+def test_only_the_api_docs_allow_data_images_which_swagger_uis_icons_are(admin_client):
+    docs = admin_client.get("/api/docs")
+    assert docs.status_code == 200
+    assert_hardened(docs)
+    assert "img-src 'self' data:" in docs["Content-Security-Policy"]
+    assert "data:" not in admin_client.get("/admin/")["Content-Security-Policy"]
+
+
 def test_the_mongo_unavailable_page_is_hardened(admin_client, unreachable_mongo):
     response = admin_client.get("/admin/balances/balance/")
     assert response.status_code == 503
