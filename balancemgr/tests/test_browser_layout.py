@@ -83,6 +83,12 @@ def demo_rows(mongo) -> None:
         reason="course credits for the winter term",
     )
     CreditRequest.objects.create(email="student@example.com", amount_wished_credits=2_000_000, reason="thesis")
+    CreditRequest.objects.create(
+        email="rosalind.featherstonehaugh@physics.example-university.edu", librechat_user_id=str(rosa),
+        amount_wished_credits=20_000_000, status="approved", amount_granted_credits=12_500_000,
+        decided_by="head.of.department@physics.example-university.edu", crediting="failed",
+        notify_error="SMTP 451 temporary failure", reference="thesis chapter 3",
+    )  # fmt: skip
     policy = Policy.objects.create(name="Students monthly", action="add", amount_credits=1_000_000, roles="USER")
     PolicyThresholds.objects.create(policy=policy, thresholds="25%, 0")
     ThresholdState.objects.create(librechat_user_id=str(rosa), email="rosa@example.com", threshold_credits=100_000)
