@@ -247,6 +247,20 @@ def build_activity(
                 written += 1
 
 
+# The user the README's examples (commands, API calls) name: LibreChat's default start balance, no activity.
+EXAMPLE_USER_EMAIL = "alice@example.com"
+LIBRECHAT_START_BALANCE = 20_000
+
+
+def add_example_user(database) -> None:
+    """Insert the README's example user unless a user has that email already."""
+    if database.users.count_documents({"email": EXAMPLE_USER_EMAIL}, limit=1):
+        return
+    alice = documents.user(EXAMPLE_USER_EMAIL, name="Alice Example", username="alice")
+    database.users.insert_one(alice)
+    database.balances.insert_one(documents.balance(alice["_id"], LIBRECHAT_START_BALANCE))
+
+
 def ensure_librechat_indexes(database) -> None:
     """Create LibreChat's own indexes if missing (creating an existing index is a no-op)."""
     for collection, fields in LIBRECHAT_INDEXES.items():

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from pymongo import MongoClient
 
+from librechat.demo_data import add_example_user
 from librechat.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -58,8 +59,9 @@ class Command(BaseCommand):
             manage("migrate", "--no-input", "--verbosity", "0")
             with MongoClient(mongo_uri) as client:
                 seeded = client.get_default_database().users.count_documents({}, limit=1)
-            if not seeded:
-                manage("seed_demo", "--users", str(users))
+                if not seeded:
+                    manage("seed_demo", "--users", str(users))
+                    add_example_user(client.get_default_database())
             # Usage analytics read rollups: build them now (incremental after the first start).
             manage("refresh_usage")
             admin_email = self.ensure_demo_superuser(env_file)
