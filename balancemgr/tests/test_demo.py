@@ -84,12 +84,13 @@ def test_the_printed_command_line_runs_management_commands_against_the_running_d
     assert f"127.0.0.1:{mongo_port}" in (tmp_path / "demo.env").read_text()
 
 
-def test_sigterm_stops_the_web_server_the_worker_and_mongodb(demo, tmp_path):
+def test_it_starts_without_warnings_and_sigterm_stops_the_web_server_the_worker_and_mongodb(demo, tmp_path):
     process, web_port, mongo_port, output = demo
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert port_is_free(web_port) and port_is_free(mongo_port)
     assert "Stopped." in output.read_text() and "Traceback" not in output.read_text()
+    assert "WARNINGS" not in output.read_text(), "the README promises mail to the superuser: no W010"
     assert not (tmp_path / "demo.env").exists(), "bin/manage must not reach a demo that is gone"
 
 
