@@ -10,6 +10,8 @@ from django.utils.translation import gettext
 from librechat.documents import credits_number
 
 CREDITS_PER_USD = 1_000_000
+# librechat.yaml's balance.startBalance default: what LibreChat gives each new user, with no transaction.
+LIBRECHAT_START_BALANCE_CREDITS = 20_000
 # ASCII digits only (str.isdigit() also accepts "²" and "①", which int() then refuses), with
 # optional thousands separators in groups of three: "5,5" is a typo, not 55.
 _AMOUNT_PATTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]+", re.ASCII)

@@ -1,7 +1,9 @@
 """`bin/demo`: management commands reach it through the line it prints, stopped as a service manager
 stops it (SIGTERM) it frees its ports for the next run, and its admin mail shows in its console."""
 
+import csv
 import http.cookiejar
+import io
 import os
 import re
 import signal
@@ -60,7 +62,7 @@ def demo(tmp_path):
             process.kill()
 
 
-def test_the_printed_command_line_runs_management_commands_against_the_running_demo(demo, tmp_path):
+def test_the_printed_command_line_runs_management_commands_against_the_running_demo_and_its_readme_user(demo, tmp_path):
     _, _, mongo_port, output = demo
     [command_line] = re.findall(r"Management commands against this demo: (.*) list_balances", output.read_text())
     newcomer_env = {name: value for name, value in os.environ.items() if name not in DEMO_SETTINGS}
@@ -76,16 +78,19 @@ def test_the_printed_command_line_runs_management_commands_against_the_running_d
     )
 
     assert listed.returncode == 0, listed.stderr
-    assert len(listed.stdout.strip().splitlines()) == 1 + 3  # the header and the demo's three users
+    rows = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert len(rows) == 3 + 1, "the demo's three users and the user the README's examples name"
+    assert [row["credits"] for row in rows if row["email"] == "alice@example.com"] == ["20000"]
     assert f"127.0.0.1:{mongo_port}" in (tmp_path / "demo.env").read_text()
 
 
-def test_sigterm_stops_the_web_server_the_worker_and_mongodb(demo, tmp_path):
+def test_it_starts_without_warnings_and_sigterm_stops_the_web_server_the_worker_and_mongodb(demo, tmp_path):
     process, web_port, mongo_port, output = demo
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert port_is_free(web_port) and port_is_free(mongo_port)
     assert "Stopped." in output.read_text() and "Traceback" not in output.read_text()
+    assert "WARNINGS" not in output.read_text(), "the README promises mail to the superuser: no W010"
     assert not (tmp_path / "demo.env").exists(), "bin/manage must not reach a demo that is gone"
 
 
