@@ -198,7 +198,7 @@ def test_the_index_shows_the_overview(admin_client, people, mongo):
     assert 'id="balance-overview"' in content
     overview = admin_client.get("/admin/").context["overview"]
     assert (overview.total_users, overview.users_with_balance, overview.users_without_balance) == (5, 4, 1)
-    assert (overview.users_at_zero, overview.users_below_1m) == (1, 1)
+    assert (overview.users_at_zero, overview.users_low) == (1, 1)
     assert overview.outstanding_credits == 36_000_000 and overview.outstanding_usd == "$36.00"
     assert overview.median_credits == 4_500_000 and overview.average_credits == 9_000_000
 
@@ -262,7 +262,7 @@ def test_the_index_lists_and_review_count_users_by_their_effective_balance(
     index = admin_client.get("/admin/")
     overview = index.context["overview"]
     below_1m = admin_client.get(BALANCES, {"credits": "below_1000000"}).context["cl"]
-    assert overview.users_below_1m == below_1m.result_count == 1
+    assert overview.users_low == below_1m.result_count == 1
     assert (overview.users_with_balance, overview.balance_documents) == (4, 5)
     assert "5 balance documents" in index.content.decode()
     assert overview.outstanding_credits == 36_000_000
