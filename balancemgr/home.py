@@ -62,7 +62,7 @@ def today_figures(user, now: datetime) -> list[Figure]:
     if user.has_perm("requests_app.view_creditrequest"):
         pending = pending_requests()
         url = reverse("admin:requests_app_creditrequest_changelist") + "?status__exact=pending"
-        note = f"the oldest waits since {timesince(pending.oldest_at, now)}" if pending.oldest_at else ""
+        note = f"the oldest has waited {timesince(pending.oldest_at, now)}" if pending.oldest_at else ""
         figures.append(Figure("Credit requests waiting", pending.count, url, note, pending.count > 0))
     if user.has_perm("balances.view_balance"):
         overview = balance_overview()

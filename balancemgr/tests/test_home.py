@@ -69,7 +69,7 @@ def test_the_low_balance_figure_follows_the_alerts_highest_threshold(admin_clien
 def test_the_oldest_waiting_request_says_how_long_it_waits(admin_client, busy_day):
     CreditRequest.objects.filter(email="a@example.com").update(created_at=timezone.now() - timedelta(hours=30))
     content = admin_client.get("/admin/").content.decode()
-    assert "the oldest waits since 1\xa0day, 6\xa0hours" in content
+    assert "the oldest has waited 1\xa0day, 6\xa0hours" in content
 
 
 def test_a_figure_shows_only_to_who_may_open_its_list(client, django_user_model, busy_day):
