@@ -29,7 +29,11 @@ PAGES = {
     ],
 }
 # In "System", Django's staff accounts must not read as LibreChat's users.
-SYSTEM_NAMES = {("auth", "User"): "Staff accounts", ("auth", "Group"): "Staff groups"}
+SYSTEM_NAMES = {
+    ("auth", "User"): "Staff accounts",
+    ("auth", "Group"): "Staff groups",
+    ("django_tasks_database", "DBTaskResult"): "Task results",
+}
 
 
 class BalanceManagerAdminSite(admin.AdminSite):

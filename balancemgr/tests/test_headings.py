@@ -6,6 +6,7 @@ import re
 import pytest
 from django.utils.html import strip_tags
 
+from policies.models import Policy
 from requests_app.models import CreditRequest
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
@@ -45,6 +46,14 @@ def test_an_objects_breadcrumbs_lead_back_to_its_list_once(admin_client, mongo):
     assert response.status_code == 200
     assert breadcrumbs(response) == "Home > Credit requests > a@example.com (Pending)"
     assert 'href="/admin/requests_app/creditrequest/"' in response.content.decode()
+
+
+def test_a_delete_page_and_an_objects_history_lead_back_to_its_list_once(admin_client, mongo):
+    policy = Policy.objects.create(name="Staff", action="add", amount_credits=5)
+    for page in ("delete", "history"):
+        response = admin_client.get(f"/admin/policies/policy/{policy.pk}/{page}/")
+        assert response.status_code == 200
+        assert breadcrumbs(response) == f"Home > Policies > Staff > {page.capitalize()}"
 
 
 def test_the_home_page_is_titled_today(admin_client, mongo):

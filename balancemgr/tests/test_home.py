@@ -90,7 +90,7 @@ def test_the_system_section_is_for_superusers_only(admin_client, operator_client
         "Balances", "Users", "Requests", "History", "Analytics", "Policies", "Alerts", "API keys", "System",
     ]  # fmt: skip
     system = [model["name"] for model in sections["System"]["models"]]
-    assert {"Staff accounts", "Task Results", "Messages", "CSV top-up rows", "Access attempts"} <= set(system)
+    assert {"Staff accounts", "Task results", "Messages", "CSV top-up rows", "Access attempts"} <= set(system)
     operator_sections = [section["name"] for section in operator_client.get("/admin/").context["app_list"]]
     assert operator_sections == ["Balances", "Users", "Requests", "History", "Analytics", "Policies"]
     assert "Staff accounts" not in operator_client.get("/admin/").content.decode()
