@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import reverse
 
 from balancemgr.home import home
-from balances.overview import balance_overview
 
 # The home page's and the sidebar's sections, as a person looks for things: (section, [(app, model)]).
 # Every other registered model is an internal and goes under "System", for superusers only.
@@ -42,10 +41,7 @@ class BalanceManagerAdminSite(admin.AdminSite):
     index_title = "Today"
 
     def index(self, request, extra_context=None):
-        context = {"home": home(request.user)}
-        if request.user.has_perm("balances.view_balance"):
-            context["overview"] = balance_overview()
-        return super().index(request, {**context, **(extra_context or {})})
+        return super().index(request, {"home": home(request.user), **(extra_context or {})})
 
     def get_app_list(self, request, app_label=None):
         if app_label is not None:

@@ -10,15 +10,17 @@ from datetime import UTC, datetime, timedelta
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from pymongo.errors import PyMongoError
 
 from alerts.schedule import upcoming_jobs
 from analytics.models import RollupState
 from analytics.periods import Period
 from analytics.reports import daily_cost_and_grants
 from balancemgr.health import worker_health
-from balances.overview import balance_overview
+from balances.overview import BalanceOverview, balance_overview
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits
+from librechat.mongo import describe_mongo_error
 from policies.schedule import policy_zone, upcoming_runs
 from requests_app.queue import pending_requests
 
@@ -44,28 +46,36 @@ class Home:
     worker: Figure | None = None
     week: list[dict] | None = None
     week_covered_until: datetime | None = None
+    overview: BalanceOverview | None = None
+    # Why the figures from LibreChat's MongoDB are missing: the rest still shows while it is away.
+    mongo_problem: str = ""
 
 
 def home(user, now: datetime | None = None) -> Home:
     """The home page's figures that `user` may see."""
     now = now or timezone.now()
     # The worker's heartbeat is shown to all staff: it links nowhere, and explains a queue that stalls.
-    found = Home(today=today_figures(user, now), upcoming=upcoming_figures(user, now), worker=worker_figure(now))
+    found = Home(upcoming=upcoming_figures(user, now), worker=worker_figure(now))
+    if user.has_perm("balances.view_balance"):
+        try:
+            found.overview = balance_overview()
+        except PyMongoError as exc:
+            found.mongo_problem = describe_mongo_error(exc)
+    found.today = today_figures(user, now, found.overview)
     if user.has_perm("analytics.view_analytics"):
         found.week = daily_cost_and_grants(last_days(now, CHART_DAYS))
         found.week_covered_until = RollupState.load().covered_until
     return found
 
 
-def today_figures(user, now: datetime) -> list[Figure]:
+def today_figures(user, now: datetime, overview: BalanceOverview | None) -> list[Figure]:
     figures = []
     if user.has_perm("requests_app.view_creditrequest"):
         pending = pending_requests()
         url = reverse("admin:requests_app_creditrequest_changelist") + "?status__exact=pending"
         note = f"the oldest has waited {timesince(pending.oldest_at, now)}" if pending.oldest_at else ""
         figures.append(Figure("Credit requests waiting", pending.count, url, note, pending.count > 0))
-    if user.has_perm("balances.view_balance"):
-        overview = balance_overview()
+    if overview is not None:
         url = reverse("admin:balances_balance_changelist")
         low, zero = overview.low_balance_credits, overview.users_at_zero
         figures += [

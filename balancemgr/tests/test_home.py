@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.utils import timezone
 
 from alerts.models import ScheduledRun, WorkerHeartbeat
@@ -166,3 +167,14 @@ def test_the_week_chart_gets_each_days_cost_and_grants_from_the_rollups(admin_cl
     assert sum(day["costUsd"] for day in week) == 0.0025
     content = response.content.decode()
     assert 'id="home-week-points" type="application/json"' in content and "balancemgr/home.js" in content
+
+
+def test_the_home_page_shows_what_it_can_while_mongo_is_away(admin_client, unreachable_mongo):
+    cache.clear()  # no overview counted by an earlier test
+    CreditRequest.objects.create(email="a@example.com")
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f"Balances cannot be counted: Cannot reach LibreChat&#x27;s MongoDB at {unreachable_mongo}" in content
+    assert [figure.label for figure in response.context["home"].today][:1] == ["Credit requests waiting"]
+    assert "Users at zero" not in content and 'id="balance-overview"' not in content
