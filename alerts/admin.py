@@ -9,7 +9,7 @@ from django.urls import path
 from alerts import reports
 from alerts.models import PolicyThresholds, ScheduledRun, ThresholdState
 from analytics.periods import PERIOD_CHOICES, parse_period
-from web.admin_lists import ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, ReadOnlyAdminMixin
 
 DOWNLOADS = {
     "csv": ("text/csv", reports.report_csv),
@@ -18,7 +18,7 @@ DOWNLOADS = {
 
 
 @admin.register(ThresholdState)
-class ThresholdStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ThresholdStateAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["email", "threshold_credits", "fired", "fired_at", "available_credits_when_fired", "rearmed_at"]
     list_filter = ["fired", "threshold_credits"]
     search_fields = ["email", "librechat_user_id"]
@@ -26,7 +26,7 @@ class ThresholdStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ScheduledRunAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["started_at", "job", "key", "summary"]
     list_filter = ["job"]
     change_list_template = "admin/alerts/scheduledrun/change_list.html"
@@ -59,5 +59,5 @@ class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PolicyThresholds)
-class PolicyThresholdsAdmin(admin.ModelAdmin):
+class PolicyThresholdsAdmin(ListTitleMixin, admin.ModelAdmin):
     list_display = ["policy", "thresholds", "channels"]

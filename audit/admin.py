@@ -7,18 +7,18 @@ from django.utils.html import format_html, format_html_join
 
 from audit import admin_history, admin_import  # noqa: F401  (register the history lists and the CSV import)
 from audit.admin_export import CsvExportMixin
-from audit.admin_filters import BatchSourceFilter
+from audit.admin_filters import BatchSourceFilter, BatchStateFilter
 from audit.admin_reversal import reverse_batch_view
 from audit.models import BalanceChange, ChangeBatch
 from ledger.reversal import refusal_for
 from librechat.credits import format_credits
-from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin
 
 
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChangeBatchAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
-    list_filter = [BatchSourceFilter, "kind"]
+    list_filter = [BatchStateFilter, BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]
     date_hierarchy = "created_at"
     show_full_result_count = False

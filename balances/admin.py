@@ -30,7 +30,7 @@ from librechat.mongo import librechat_db
 from librechat.queries import duplicate_balance_ids, earliest_balances, search_user_ids
 from librechat.refill import next_refill_at
 from librechat.reservations import Spendable, spendable
-from web.admin_lists import BoundedCountPaginator, ReadOnlyAdminMixin
+from web.admin_lists import BoundedCountPaginator, ListTitleMixin, ReadOnlyAdminMixin
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (
@@ -94,7 +94,7 @@ class TransactionChangeList(ChangeList):
 
 
 @admin.register(Balance)
-class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class BalanceAdmin(ListTitleMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
     # Few, dense columns so that at 390 px the user and the credits are what shows first.
@@ -225,7 +225,8 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LibreChatUser)
-class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class LibreChatUserAdmin(ListTitleMixin, ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+    list_title = "Users"
     resource_classes = [UserExportResource]
     formats = [CSV, XLSX]
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
@@ -266,7 +267,7 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
     list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]
     show_facets = admin.ShowFacets.NEVER

@@ -12,13 +12,13 @@ from librechat.credits import format_credits_and_usd
 from requests_app import decisions, mail
 from requests_app.forms import AdminApproveForm, RejectForm
 from requests_app.models import CreditRequest
-from web.admin_lists import ActionsOnlyAdminMixin
+from web.admin_lists import ActionsOnlyAdminMixin, ListTitleMixin
 
 Status = CreditRequest.Status
 
 
 @admin.register(CreditRequest)
-class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
+class CreditRequestAdmin(ListTitleMixin, ActionsOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at", "email", "email_verified", "user_link", "reference", "wished", "status", "is_duplicate",
         "granted", "decided_by", "mail_outcome", "crediting",

@@ -7,9 +7,20 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.http import QueryDict
+from django.utils.text import capfirst
 
 # The largest id SQLite and PostgreSQL store: a larger number in a URL overflows the driver.
 LARGEST_DATABASE_ID = 2**63 - 1
+
+
+class ListTitleMixin:
+    """A list titled by what it lists ("Balances"), not Django's "Select balance to change"."""
+
+    list_title = ""
+
+    def changelist_view(self, request, extra_context=None):
+        title = self.list_title or capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
 
 class ReadOnlyAdminMixin:
