@@ -39,7 +39,7 @@ from ledger.models import ChangeBatch
 from ledger.tasks import queue_batch
 from librechat.credits import format_credits_and_usd
 from librechat.queries import earliest_balances
-from web.admin_lists import link_buttons, return_url
+from web.admin_lists import link_buttons, list_url, return_url
 
 REVIEW_SALT = "balances.admin_actions.review"
 REVIEW_MAX_AGE_SECONDS = 3600
@@ -205,14 +205,6 @@ def apply_reviewed(model_admin, request, form, kind: str, targets: list[Target])
     report_outcome(model_admin, request, run_batch(batch, retry_failed=True))
     # Back to the page the change started from (a user's page, a filtered list), which shows the new balance.
     return HttpResponseRedirect(return_url(request) or list_url(model_admin, request))
-
-
-def list_url(model_admin, request) -> str:
-    """The changelist with the filters of the page the steps were started from."""
-    opts = model_admin.model._meta
-    query = request.GET.copy()
-    query.pop("next", None)
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (f"?{query.urlencode()}" if query else "")
 
 
 def chosen_users(model_admin, queryset) -> list[dict]:

@@ -11,6 +11,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
@@ -216,3 +217,11 @@ def return_url(request) -> str:
     url = request.POST.get("next") or request.GET.get("next", "")
     ours = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return url if ours else ""
+
+
+def list_url(model_admin, request) -> str:
+    """The model's list with the filters of the page a multi-step action was started from."""
+    opts = model_admin.model._meta
+    query = request.GET.copy()
+    query.pop("next", None)
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (f"?{query.urlencode()}" if query else "")
