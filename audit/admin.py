@@ -12,11 +12,13 @@ from audit.admin_reversal import reverse_batch_view
 from audit.models import BalanceChange, ChangeBatch
 from ledger.reversal import refusal_for
 from librechat.credits import format_credits
-from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin
+from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin, SearchAsYouTypeMixin
 
 
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChangeBatchAdmin(
+    SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
     list_filter = [BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]

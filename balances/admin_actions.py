@@ -47,7 +47,8 @@ PLAN_USERS_SHOWN = 20
 CHOSEN_USERS_SHOWN = 5
 # The row buttons' actions, by the name the bulk actions have.
 ROW_ACTIONS = {"top_up": Kind.ADD, "set_balance": Kind.SET}
-ROW_BUTTONS = [("top_up", "Top up"), ("set_balance", "Set")]
+# A no-break space: the narrow column stacks the two buttons rather than breaking "Top up" in two.
+ROW_BUTTONS = [("top_up", "Top\u00a0up"), ("set_balance", "Set")]
 
 
 class CreditActionsMixin:

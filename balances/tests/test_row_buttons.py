@@ -21,7 +21,7 @@ def alice(mongo):
 
 def row_button_url(client, list_url: str, label: str) -> str:
     """The address of the first row's button with this label, as the list page links it."""
-    content = client.get(list_url).content.decode()
+    content = client.get(list_url).content.decode().replace("\xa0", " ")
     found = re.search(rf'<a class="button row-button" href="([^"]+)">{label}</a>', content)
     assert found, f"no {label} button on {list_url}"
     return unescape(found.group(1))

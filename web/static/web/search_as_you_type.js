@@ -13,22 +13,31 @@
     }
   }
 
-  // Everything the server renders from the search: the parts of the list beside the search box
-  // (the search box itself stays, so the caret and what is being typed are never disturbed).
   function swapListParts(fresh) {
     var container = document.querySelector(".changelist-form-container");
     var freshContainer = fresh.querySelector(".changelist-form-container");
     if (!container || !freshContainer) {
       return false;
     }
+    // The search box stays where it is (moving it would take the focus away); what the server
+    // rendered around it (history tabs and totals above, hints, dates and rows below) is replaced.
+    var toolbar = container.querySelector(":scope > #toolbar");
     Array.from(container.children).forEach(function (child) {
-      if (child.id !== "toolbar") {
+      if (child !== toolbar) {
         child.remove();
       }
     });
+    var aboveToolbar = true;
     Array.from(freshContainer.children).forEach(function (child) {
-      if (child.id !== "toolbar") {
-        container.appendChild(document.importNode(child, true));
+      if (child.id === "toolbar") {
+        aboveToolbar = false;
+        return;
+      }
+      var node = document.importNode(child, true);
+      if (aboveToolbar && toolbar) {
+        toolbar.before(node);
+      } else {
+        container.appendChild(node);
       }
     });
     swap("#changelist-search .quiet", fresh, "#changelist-search input[type=submit]");
