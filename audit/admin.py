@@ -99,7 +99,7 @@ class ChangeBatchAdmin(
     @admin.display(description="users", ordering="user_count")
     def users(self, batch):
         url = reverse("admin:audit_balancechange_changelist") + f"?batch__id__exact={batch.pk}"
-        return format_html('<a href="{}">{}</a>', url, batch.user_count)
+        return format_html('<a href="{}">{}</a>', url, format_credits(batch.user_count))
 
     @admin.display(description="total change", ordering="delta")
     def total_delta(self, batch):

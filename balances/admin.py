@@ -267,7 +267,7 @@ class LibreChatUserAdmin(SearchAsYouTypeMixin, ReadOnlyAdminMixin, CreditActions
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
+    list_display = ["created_at", "user", "token_type", "context", "model", "tokens", "credits", "usd"]
     list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
@@ -286,6 +286,10 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(user_id__in=search_user_ids(term)), False
+
+    @admin.display(description="tokens", ordering="raw_amount")
+    def tokens(self, row):
+        return "" if row.raw_amount is None else format_credits(row.raw_amount)
 
     @admin.display(description="credits", ordering="token_value")
     def credits(self, row):

@@ -37,7 +37,7 @@ from ledger.changes import (
 )
 from ledger.models import ChangeBatch
 from ledger.tasks import queue_batch
-from librechat.credits import format_credits_and_usd
+from librechat.credits import format_count, format_credits_and_usd
 from librechat.queries import earliest_balances
 from web.admin_lists import link_buttons, list_url, return_url
 
@@ -201,7 +201,7 @@ def apply_reviewed(model_admin, request, form, kind: str, targets: list[Target])
     if len(targets) >= settings.BACKGROUND_BATCH_MIN_USERS:
         if not batch.in_background:
             queue_batch(batch)
-        messages.info(request, format_html("{} queued: {}.", users(len(targets)), batch_link(batch)))
+        messages.info(request, format_html("{} queued: {}.", format_count(len(targets), "user"), batch_link(batch)))
         return HttpResponseRedirect(reverse("admin:audit_changebatch_change", args=[batch.pk]))
     report_outcome(model_admin, request, run_batch(batch, retry_failed=True))
     # Back to the page the change started from (a user's page, a filtered list), which shows the new balance.
@@ -232,12 +232,12 @@ def report_outcome(model_admin, request, outcome: BatchOutcome) -> None:
     verb = "Added" if outcome.batch.kind == Kind.ADD else "Changed"
     if outcome.applied_count:
         total = format_credits_and_usd(outcome.delta_credits, " credits")
-        message = format_html("{} {} for {} ({}).", verb, total, users(outcome.applied_count), link)
+        message = format_html("{} {} for {} ({}).", verb, total, format_count(outcome.applied_count, "user"), link)
         model_admin.message_user(request, message, messages.SUCCESS)
     if outcome.already_applied_count:
         model_admin.message_user(
             request,
-            f"{users(outcome.already_applied_count)} already had this change; not applied again.",
+            f"{format_count(outcome.already_applied_count, 'user')} already had this change; not applied again.",
             messages.INFO,
         )
     for problem in outcome.problems:
@@ -253,10 +253,6 @@ def report_outcome(model_admin, request, outcome: BatchOutcome) -> None:
 def batch_link(batch: ChangeBatch) -> str:
     url = reverse("admin:audit_changebatch_change", args=[batch.pk])
     return format_html('<a href="{}">batch {}</a>', url, batch.batch_id)
-
-
-def users(count: int) -> str:
-    return f"{count:,} user{'' if count == 1 else 's'}"
 
 
 def render_step(model_admin, request, queryset, form, kind, step, plan=None, review_token=""):
