@@ -67,10 +67,10 @@ class ChangeBatchAdmin(
         return format_html(
             '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>, '
             '<a href="{}">the failed</a>, <a href="{}">those needing review</a>.',
-            counts["applied"],
-            counts["failed"],
-            counts["pending"],
-            counts["review"],
+            format_credits(counts["applied"]),
+            format_credits(counts["failed"]),
+            format_credits(counts["pending"]),
+            format_credits(counts["review"]),
             state,
             url,
             f"{url}&status__exact=failed",

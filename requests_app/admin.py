@@ -225,7 +225,7 @@ class CreditRequestAdmin(SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.Mode
             "opts": self.model._meta,
             "form": form,
             "requests": queryset,
-            "action": request.POST.get("action"),
+            "action": request.POST.get("action", ""),
             "select_across": request.POST.get("select_across", "0"),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "cancel_url": return_url(request) or list_url(self, request),
