@@ -42,6 +42,17 @@
     });
     swap("#changelist-search .quiet", fresh, "#changelist-search input[type=submit]");
     swap("#changelist-filter", fresh, null);
+    // Export links carry the search: export what is now listed.
+    swap("ul.object-tools", fresh, null);
+    // What the server said about this search (a refused filter value, say), in place of older news.
+    var news = fresh.querySelector("ul.messagelist");
+    var oldNews = document.querySelector("ul.messagelist");
+    if (oldNews) {
+      oldNews.remove();
+    }
+    if (news && document.getElementById("content")) {
+      document.getElementById("content").before(document.importNode(news, true));
+    }
     // Django's admin wires the row checkboxes once on load: wire the new ones.
     var checkboxes = document.querySelectorAll("tr input.action-select");
     if (window.Actions && checkboxes.length) {
