@@ -69,6 +69,7 @@ def test_cancel_on_the_review_returns_to_the_list(operator_client, mongo, alice)
     review = operator_client.post(url, fields)
     assert review.context["cancel_url"] == list_url
     assert f'<a href="{list_url}" class="button cancel-link">Cancel</a>' in review.content.decode()
+    assert "/static/web/review_page.css" in review.content.decode(), "styled as the admin's own cancel link"
     assert credits_of(alice) == 1_000_000
 
 
