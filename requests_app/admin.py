@@ -42,6 +42,7 @@ class CreditRequestAdmin(SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.Mode
     search_fields = ["email", "reference"]
     search_help_text = "Any part of an email or a reference."
     actions = ["approve", "reject", "resend_notification", "retry_crediting"]
+    change_form_template = "admin/requests_app/creditrequest/change_form.html"
     fieldsets = [
         ("Request", {"fields": ["email", "user_link", "reference", "wished", "reason", "client_ip", "created_at"]}),
         ("Flags", {"fields": ["email_verified", "is_duplicate", "language"]}),
@@ -52,8 +53,6 @@ class CreditRequestAdmin(SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.Mode
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
-
-    change_form_template = "admin/requests_app/creditrequest/change_form.html"
 
     def get_ordering(self, request):
         # Pending first, the longest-waiting at the top; then the decided, the latest first.
@@ -77,18 +76,18 @@ class CreditRequestAdmin(SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.Mode
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         credit_request = self.get_object(request, object_id)
-        buttons = self.decide_buttons(request, credit_request, return_to=request.get_full_path())
+        may_decide = credit_request is not None and self.has_change_permission(request, credit_request)
+        buttons = self.decide_buttons(credit_request, return_to=request.get_full_path()) if may_decide else ""
         return super().change_view(request, object_id, form_url, {"decide_buttons": buttons, **(extra_context or {})})
 
     @admin.display(description="decide")
     def row_actions(self, credit_request):
-        return self.decide_buttons(None, credit_request, return_to=getattr(credit_request, "list_path", ""))
+        # Shown only to those who may decide: get_list_display leaves the column out for the others.
+        return self.decide_buttons(credit_request, return_to=getattr(credit_request, "list_path", ""))
 
-    def decide_buttons(self, request, credit_request, *, return_to: str) -> str:
-        """Approve and Reject for a pending request (the list already left out the column for those who may not)."""
-        if credit_request is None or credit_request.status != Status.PENDING:
-            return ""
-        if request is not None and not self.has_change_permission(request, credit_request):
+    def decide_buttons(self, credit_request, *, return_to: str) -> str:
+        """Approve and Reject for a pending request, coming back to `return_to`; nothing for a decided one."""
+        if credit_request.status != Status.PENDING:
             return ""
         name = "admin:requests_app_creditrequest_decide"
         links = [(reverse(name, args=[credit_request.pk, decision]), label) for decision, label in DECISIONS.items()]
