@@ -9,6 +9,7 @@ from django.urls import path
 from alerts import reports
 from alerts.models import PolicyThresholds, ScheduledRun, ThresholdState
 from analytics.periods import PERIOD_CHOICES, parse_period
+from librechat.credits import format_credits
 from web.admin_lists import ListTitleMixin, ReadOnlyAdminMixin
 
 DOWNLOADS = {
@@ -19,10 +20,18 @@ DOWNLOADS = {
 
 @admin.register(ThresholdState)
 class ThresholdStateAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["email", "threshold_credits", "fired", "fired_at", "available_credits_when_fired", "rearmed_at"]
+    list_display = ["email", "threshold", "fired", "fired_at", "available_when_fired", "rearmed_at"]
     list_filter = ["fired", "threshold_credits"]
     search_fields = ["email", "librechat_user_id"]
     ordering = ["-fired_at"]
+
+    @admin.display(description="threshold (credits)", ordering="threshold_credits")
+    def threshold(self, state):
+        return format_credits(state.threshold_credits)
+
+    @admin.display(description="available when fired", ordering="available_credits_when_fired")
+    def available_when_fired(self, state):
+        return "-" if state.available_credits_when_fired is None else format_credits(state.available_credits_when_fired)
 
 
 @admin.register(ScheduledRun)

@@ -12,11 +12,13 @@ from audit.admin_reversal import reverse_batch_view
 from audit.models import BalanceChange, ChangeBatch
 from ledger.reversal import refusal_for
 from librechat.credits import format_credits
-from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin, SearchAsYouTypeMixin
 
 
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChangeBatchAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = ["created_at", "batch_id", "kind", "amount", "source", "actor", "reason", "users", "total_delta"]
     list_filter = [BatchStateFilter, BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]
@@ -65,10 +67,10 @@ class ChangeBatchAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, Re
         return format_html(
             '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>, '
             '<a href="{}">the failed</a>, <a href="{}">those needing review</a>.',
-            counts["applied"],
-            counts["failed"],
-            counts["pending"],
-            counts["review"],
+            format_credits(counts["applied"]),
+            format_credits(counts["failed"]),
+            format_credits(counts["pending"]),
+            format_credits(counts["review"]),
             state,
             url,
             f"{url}&status__exact=failed",
@@ -97,7 +99,7 @@ class ChangeBatchAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, Re
     @admin.display(description="users", ordering="user_count")
     def users(self, batch):
         url = reverse("admin:audit_balancechange_changelist") + f"?batch__id__exact={batch.pk}"
-        return format_html('<a href="{}">{}</a>', url, batch.user_count)
+        return format_html('<a href="{}">{}</a>', url, format_credits(batch.user_count))
 
     @admin.display(description="total change", ordering="delta")
     def total_delta(self, batch):

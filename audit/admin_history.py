@@ -21,7 +21,7 @@ from audit.admin_filters import (
 from audit.models import BalanceChange, RefillChange
 from ledger.history import EXPORT_COLUMNS, change_row, credits_rows, history_totals
 from librechat.credits import format_credits
-from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin, SearchAsYouTypeMixin
 
 
 def user_link(user_id: str, email: str) -> str:
@@ -33,7 +33,9 @@ def user_link(user_id: str, email: str) -> str:
 
 
 @admin.register(BalanceChange)
-class BalanceChangeAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class BalanceChangeAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The place an operator looks first: who changed whose balance, when, by how much and why."""
 
     list_title = "History"
@@ -146,7 +148,9 @@ class BalanceChangeAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, 
 
 
 @admin.register(RefillChange)
-class RefillChangeAdmin(ListTitleMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefillChangeAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Edits of users' auto-refill settings (written by the balance page)."""
 
     list_display = ["changed_at", "actor", "user", "field_name", "before_value", "after_value"]

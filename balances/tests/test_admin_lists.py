@@ -39,7 +39,7 @@ def test_it_lists_balances_by_credits_descending_with_usd(admin_client, people):
 def test_it_sorts_by_email_and_by_credits_ascending(admin_client, people):
     by_email = admin_client.get(BALANCES, {"o": "1"})  # the user column, by email
     assert emails_in(by_email)[0] == "daveporter@example.com"
-    ascending = admin_client.get(BALANCES, {"o": "2"})  # the credits column
+    ascending = admin_client.get(BALANCES, {"o": "3"})  # the credits column (after the row buttons)
     assert emails_in(ascending)[0] == "erin@example.com"
 
 
