@@ -9,7 +9,8 @@ from django.urls import path
 from alerts import reports
 from alerts.models import PolicyThresholds, ScheduledRun, ThresholdState
 from analytics.periods import PERIOD_CHOICES, parse_period
-from web.admin_lists import ReadOnlyAdminMixin
+from librechat.credits import format_credits
+from web.admin_lists import ListTitleMixin, ReadOnlyAdminMixin
 
 DOWNLOADS = {
     "csv": ("text/csv", reports.report_csv),
@@ -18,15 +19,23 @@ DOWNLOADS = {
 
 
 @admin.register(ThresholdState)
-class ThresholdStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["email", "threshold_credits", "fired", "fired_at", "available_credits_when_fired", "rearmed_at"]
+class ThresholdStateAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["email", "threshold", "fired", "fired_at", "available_when_fired", "rearmed_at"]
     list_filter = ["fired", "threshold_credits"]
     search_fields = ["email", "librechat_user_id"]
     ordering = ["-fired_at"]
 
+    @admin.display(description="threshold (credits)", ordering="threshold_credits")
+    def threshold(self, state):
+        return format_credits(state.threshold_credits)
+
+    @admin.display(description="available when fired", ordering="available_credits_when_fired")
+    def available_when_fired(self, state):
+        return "-" if state.available_credits_when_fired is None else format_credits(state.available_credits_when_fired)
+
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ScheduledRunAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["started_at", "job", "summary", "key"]
     list_filter = ["job"]
     change_list_template = "admin/alerts/scheduledrun/change_list.html"
@@ -59,5 +68,5 @@ class ScheduledRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PolicyThresholds)
-class PolicyThresholdsAdmin(admin.ModelAdmin):
+class PolicyThresholdsAdmin(ListTitleMixin, admin.ModelAdmin):
     list_display = ["policy", "thresholds", "channels"]

@@ -4,13 +4,12 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db.models import Q
 
 from alerts.messages import queue_admin_alert
 from alerts.models import WorkerHeartbeat
 from alerts.once import once
 from alerts.tasks import ask_for_heartbeat
-from ledger.models import BalanceChange, ChangeBatch
+from ledger.models import ChangeBatch
 from ledger.reconcile import find_drift, users_to_check
 from outbox.sending import send_due_messages
 from requests_app.models import CreditRequest
@@ -23,12 +22,10 @@ def check_operations(now: datetime) -> list[str]:
     """Alert once per stopped or failed batch and per request waiting too long; returns what was alerted."""
     alerted = []
     recent = ChangeBatch.objects.filter(created_at__gte=now - RECENT)
-    idle = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    for batch in recent.exclude(stopped_reason="").filter(idle):
+    for batch in recent.stopped(now):
         if once("batch-stopped", str(batch.pk), lambda batch=batch: _batch_alert(batch, "stopped")):
             alerted.append(f"batch {batch.batch_id} stopped")
-    failed_ids = BalanceChange.objects.filter(batch__in=recent, status=BalanceChange.Status.FAILED).values("batch")
-    for batch in recent.filter(pk__in=failed_ids).filter(idle):
+    for batch in recent.with_failed_rows().idle(now):
         if once("batch-failed", str(batch.pk), lambda batch=batch: _batch_alert(batch, "failed")):
             alerted.append(f"batch {batch.batch_id} has failed rows")
     waiting_since = now - timedelta(hours=settings.ALERT_REQUEST_WAITING_HOURS)

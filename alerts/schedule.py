@@ -7,7 +7,7 @@ run repeated after a crash, never send one twice, and a crash before the commit 
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -45,6 +45,25 @@ def run_due(now: datetime | None = None) -> RunSummary:
         if once(f"report-{schedule}", period.name, lambda period=period: reports.queue_report(period)):
             summary.jobs.append(f"report {period.name}")
     return summary
+
+
+def upcoming_jobs(now: datetime) -> list[tuple[str, datetime]]:
+    """When the next digest and each scheduled report go out (a past time: due at the scheduler's next run)."""
+    today = now.astimezone(UTC).date()
+    digest_at = datetime.combine(today, time(settings.ALERT_DIGEST_HOUR_UTC), UTC)
+    if ScheduledRun.objects.filter(job="digest", key=today.isoformat()).exists():
+        digest_at += timedelta(days=1)
+    jobs = [("Low-balance digest", digest_at)]
+    for schedule in settings.REPORT_SCHEDULE:
+        due = reports.previous_period(schedule, now)
+        sends_at = due.end
+        if ScheduledRun.objects.filter(job=f"report-{schedule}", key=due.name).exists():
+            # The period after this one ends a week or a calendar month later.
+            sends_at = reports.previous_period(
+                schedule, due.end + timedelta(days=7 if schedule == "weekly" else 32)
+            ).end
+        jobs.append((f"{schedule.capitalize()} usage report", sends_at))
+    return sorted(jobs, key=lambda job: job[1])
 
 
 def _on_crossing(crossing: Crossing) -> None:

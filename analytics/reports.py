@@ -242,6 +242,28 @@ def usage_over_time(period: Period, user_id: str | None = None) -> dict:
     return {"period": period_json(period), "bucket": period.bucket, "points": points}
 
 
+def daily_cost_and_grants(period: Period) -> list[dict]:
+    """[{day, costUsd, grantedUsd}] for every UTC day of the period, empty days as 0, from the rollups alone."""
+    rows = {
+        row["day"]: row
+        for row in _rollups(period)
+        .annotate(day=TruncDay("hour", tzinfo=UTC))
+        .values("day")
+        .annotate(
+            cost=Sum("cost_millicredits", filter=Q(token_type__in=SPENDING_TOKEN_TYPES), default=0),
+            granted=Sum("granted_millicredits", default=0),
+        )
+    }
+    days, moment = [], period.start.replace(hour=0)
+    while moment < period.end:
+        row = rows.get(moment) or {}
+        days.append(
+            {"day": moment.date().isoformat(), "costUsd": usd(row.get("cost")), "grantedUsd": usd(row.get("granted"))}
+        )
+        moment += timedelta(days=1)
+    return days
+
+
 def _rollups(period: Period, user_id: str | None = None) -> QuerySet:
     rollups = UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
     return rollups if user_id is None else rollups.filter(user_id=user_id)

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from django.http import HttpResponse
 from django.urls import reverse
 
-from librechat.credits import format_credits
+from librechat.credits import format_credits, format_dollars
 from web.spreadsheet import escape_formula
 
 
 def _usd(value: float) -> str:
-    # Costs of a few hundredths of a cent are common per model and hour: show them, not $0.00.
-    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:,.4f}"
+    # Costs of a few hundredths of a cent are common per model and hour: "< $0.01", never $0.00.
+    return format_dollars(value)
 
 
 def _count(value: int | float | None) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from analytics import reports, tables
 from analytics.periods import PERIOD_CHOICES, Period, parse_period
 from analytics.rollup import refresh_if_stale
+from librechat.credits import format_dollars
 
 PAGES = [("overview", "Overview"), ("users", "Users"), ("models", "Models"), ("agents", "Agents")]
 DEFAULT_USERS_LIMIT = 25
@@ -22,7 +23,9 @@ def overview(request):
         summary_table = tables.summary_table(summary)
         return {
             "cards": tables.summary_cells(summary_table),
-            "breakdown": reports.cost_breakdown(period)["bySource"],
+            "breakdown": {
+                source: format_dollars(cost) for source, cost in reports.cost_breakdown(period)["bySource"].items()
+            },
             "chart_points": over_time["points"],
             "tables": [tables.timeseries_table(over_time["points"], period.bucket), summary_table],
         }

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from api.models import ApiKey, Scope
+from web.admin_lists import ListTitleMixin
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -35,7 +36,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ListTitleMixin, admin.ModelAdmin):
     """Keys are created here (the secret is shown once) and revoked, never edited or deleted.
 
     Deleting would free the name for a new key, and the audit history names keys by name.

@@ -7,19 +7,21 @@ from django.utils.html import format_html, format_html_join
 
 from audit import admin_history, admin_import  # noqa: F401  (register the history lists and the CSV import)
 from audit.admin_export import CsvExportMixin
-from audit.admin_filters import BatchSourceFilter
+from audit.admin_filters import BatchSourceFilter, BatchStateFilter
 from audit.admin_reversal import reverse_batch_view
 from audit.models import BalanceChange, ChangeBatch
 from ledger.reversal import refusal_for
 from librechat.credits import format_credits
-from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin, SearchAsYouTypeMixin
 
 
 @admin.register(ChangeBatch)
-class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChangeBatchAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     # The total change second so that it shows on a phone; kind with amount, actor with source.
     list_display = ["created_at", "total_delta", "users", "batch_id", "kind_and_amount", "who", "reason"]
-    list_filter = [BatchSourceFilter, "kind"]
+    list_filter = [BatchStateFilter, BatchSourceFilter, "kind"]
     search_fields = ["batch_id", "actor", "reason"]
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -66,10 +68,10 @@ class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin
         return format_html(
             '{} applied, {} failed, {} remaining, {} needs review ({}). <a href="{}">See each user</a>, '
             '<a href="{}">the failed</a>, <a href="{}">those needing review</a>.',
-            counts["applied"],
-            counts["failed"],
-            counts["pending"],
-            counts["review"],
+            format_credits(counts["applied"]),
+            format_credits(counts["failed"]),
+            format_credits(counts["pending"]),
+            format_credits(counts["review"]),
             state,
             url,
             f"{url}&status__exact=failed",
@@ -106,7 +108,7 @@ class ChangeBatchAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin
     @admin.display(description="users", ordering="user_count")
     def users(self, batch):
         url = reverse("admin:audit_balancechange_changelist") + f"?batch__id__exact={batch.pk}"
-        return format_html('<a href="{}">{}</a>', url, batch.user_count)
+        return format_html('<a href="{}">{}</a>', url, format_credits(batch.user_count))
 
     @admin.display(description="total change", ordering="delta")
     def total_delta(self, batch):

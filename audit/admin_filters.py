@@ -35,6 +35,23 @@ class BatchSourceFilter(SourceFilter):
     field_path = "source"
 
 
+class BatchStateFilter(CheckedFilter):
+    """Batches that need a look: the home page links here with its counts."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("running", "running"), ("stopped", "stopped before the end"), ("failed", "with failed rows")]
+
+    def filter(self, request, queryset, value: str):
+        if value == "running":
+            return queryset.running()
+        if value == "stopped":
+            return queryset.stopped()
+        return queryset.with_failed_rows()
+
+
 class ActorFilter(ExactValueFilter):
     title = "actor"
     parameter_name = "actor"

@@ -21,7 +21,7 @@ from audit.admin_filters import (
 from audit.models import BalanceChange, RefillChange
 from ledger.history import EXPORT_COLUMNS, change_row, credits_rows, history_totals
 from librechat.credits import format_credits
-from web.admin_lists import OverflowSafeListMixin, ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin, SearchAsYouTypeMixin
 
 
 def user_link(user_id: str, email: str) -> str:
@@ -33,9 +33,12 @@ def user_link(user_id: str, email: str) -> str:
 
 
 @admin.register(BalanceChange)
-class BalanceChangeAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class BalanceChangeAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The place an operator looks first: who changed whose balance, when, by how much and why."""
 
+    list_title = "History"
     # Few, dense columns so that all show on a 1400 px screen; status right after the change so
     # that it shows on a phone too. The row's page has the rest.
     list_display = ["when", "user", "change", "status", "who", "why", "batch_link"]
@@ -134,7 +137,9 @@ class BalanceChangeAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMix
 
 
 @admin.register(RefillChange)
-class RefillChangeAdmin(OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefillChangeAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Edits of users' auto-refill settings (written by the balance page)."""
 
     list_display = ["changed_at", "user", "change", "actor"]

@@ -24,7 +24,7 @@ from ledger.changes import Kind, LedgerError, run_batch
 from ledger.models import ChangeBatch, ImportFile
 from librechat.credits import format_credits, format_credits_and_usd
 from librechat.mongo import mongo_unreachable_reason
-from web.admin_lists import ReadOnlyAdminMixin
+from web.admin_lists import ListTitleMixin, ReadOnlyAdminMixin
 
 IMPORT_REVIEW_SALT = "audit.admin.import_review"
 IMPORT_MODES = [(Kind.ADD, "add each amount to the balance"), (Kind.SET, "set each balance to the amount")]
@@ -59,7 +59,7 @@ class CreditImportForm(forms.Form):
 
 
 @admin.register(ImportRow)
-class ImportRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportRowAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """CSV top-ups: preview the file, then apply it as one audited batch. The list keeps every applied row."""
 
     change_list_template = "admin/audit/importrow/change_list.html"

@@ -9,7 +9,8 @@ from ledger import models as ledger
 class ChangeBatch(ledger.ChangeBatch):
     class Meta:
         proxy = True
-        verbose_name_plural = "change batches"
+        verbose_name = "batch"
+        verbose_name_plural = "batches"
 
 
 class BalanceChange(ledger.BalanceChange):

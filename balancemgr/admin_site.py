@@ -1,23 +1,79 @@
 from django.contrib import admin
+from django.urls import reverse
+
+from balancemgr.home import home
+
+# The home page's and the sidebar's sections, as a person looks for things: (section, [(app, model)]).
+# Every other registered model is an internal and goes under "System", for superusers only.
+SECTIONS = [
+    ("Balances", [("balances", "Balance")]),
+    ("Users", [("balances", "LibreChatUser")]),
+    ("Requests", [("requests_app", "CreditRequest")]),
+    ("History", [
+        ("audit", "BalanceChange"), ("audit", "ChangeBatch"), ("audit", "RefillChange"), ("balances", "Transaction"),
+    ]),
+    ("Analytics", []),
+    ("Policies", [("policies", "Policy"), ("alerts", "PolicyThresholds")]),
+    ("Alerts", [("alerts", "ThresholdState"), ("alerts", "ScheduledRun")]),
+    ("API keys", [("api", "ApiKey")]),
+]  # fmt: skip
+# Pages that are not a model's list, shown in a section to those with the permission.
+PAGES = {
+    "History": [("LibreChat credits rows", "admin:audit_librechat_credits", "audit.view_balancechange")],
+    "Analytics": [
+        ("Overview", "analytics:overview", "analytics.view_analytics"),
+        ("Users", "analytics:users", "analytics.view_analytics"),
+        ("Models", "analytics:models", "analytics.view_analytics"),
+        ("Agents", "analytics:agents", "analytics.view_analytics"),
+    ],
+}
+# In "System", Django's staff accounts must not read as LibreChat's users.
+SYSTEM_NAMES = {
+    ("auth", "User"): "Staff accounts",
+    ("auth", "Group"): "Staff groups",
+    ("django_tasks_database", "DBTaskResult"): "Task results",
+}
 
 
 class BalanceManagerAdminSite(admin.AdminSite):
     site_header = "LibreChat Balance Manager"
     site_title = "Balance Manager"
-    index_title = "Overview"
+    index_title = "Today"
 
     def index(self, request, extra_context=None):
-        from balances.overview import balance_overview
-
-        context = {"overview": balance_overview()} if request.user.has_perm("balances.view_balance") else {}
-        return super().index(request, {**context, **(extra_context or {})})
+        return super().index(request, {"home": home(request.user), **(extra_context or {})})
 
     def get_app_list(self, request, app_label=None):
-        # CSV top-ups change balances: an operator looks for them under balances, not the audit.
-        apps = super().get_app_list(request, app_label)
-        by_label = {app["app_label"]: app for app in apps}
-        if "audit" in by_label and "balances" in by_label:
-            moved = [model for model in by_label["audit"]["models"] if model["object_name"] == "ImportRow"]
-            by_label["audit"]["models"] = [m for m in by_label["audit"]["models"] if m["object_name"] != "ImportRow"]
-            by_label["balances"]["models"] += moved
-        return [app for app in apps if app["models"]]
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        return sections(request, self._build_app_dict(request))
+
+
+def sections(request, app_dict: dict) -> list[dict]:
+    """The registered models the user may see, in SECTIONS, and the rest under "System" for superusers."""
+    models = {(label, model["object_name"]): model for label, app in app_dict.items() for model in app["models"]}
+    found = []
+    for name, members in SECTIONS:
+        entries = [models.pop(member) for member in members if member in models]
+        entries += [
+            {"name": title, "object_name": title.replace(" ", ""), "admin_url": reverse(url_name), "view_only": True}
+            for title, url_name, permission in PAGES.get(name, [])
+            if request.user.has_perm(permission)
+        ]
+        if entries:
+            found.append(_section(name, entries))
+    if request.user.is_superuser and models:
+        for key, model in models.items():
+            model["name"] = SYSTEM_NAMES.get(key, model["name"])
+        found.append(_section("System", sorted(models.values(), key=lambda model: str(model["name"]))))
+    return found
+
+
+def _section(name: str, models: list[dict]) -> dict:
+    return {
+        "name": name,
+        "app_label": name.lower().replace(" ", "-"),
+        "app_url": models[0]["admin_url"],
+        "has_module_perms": True,
+        "models": models,
+    }

@@ -30,7 +30,13 @@ from librechat.mongo import librechat_db
 from librechat.queries import duplicate_balance_ids, earliest_balances, search_user_ids
 from librechat.refill import next_refill_at
 from librechat.reservations import Spendable, spendable
-from web.admin_lists import BoundedCountPaginator, ReadOnlyAdminMixin
+from web.admin_lists import (
+    BoundedCountPaginator,
+    ListTitleMixin,
+    ReadOnlyAdminMixin,
+    RowButtonsChangeList,
+    SearchAsYouTypeMixin,
+)
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
 REFILL_NOTE = (
@@ -54,7 +60,7 @@ def attach_users(rows: list) -> None:
         type(row).user.field.set_cached_value(row, users.get(row.user_id))
 
 
-class BalanceChangeList(ChangeList):
+class BalanceChangeList(RowButtonsChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
@@ -71,7 +77,7 @@ class BalanceChangeList(ChangeList):
         self.user_count = None if self.paginator.count_is_capped else self.result_count - in_result
 
 
-class UserChangeList(ChangeList):
+class UserChangeList(RowButtonsChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
@@ -94,11 +100,12 @@ class TransactionChangeList(ChangeList):
 
 
 @admin.register(Balance)
-class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class BalanceAdmin(ListTitleMixin, SearchAsYouTypeMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
     # Few, dense columns so that at 390 px the user and the credits are what shows first.
-    list_display = ["user_column", "credits", "available", "refill", "user_role", "user_created"]
+    # Credits right after the user so that they show on a phone, then the row's buttons.
+    list_display = ["user_column", "credits", "row_actions", "available", "refill", "user_role", "user_created"]
     list_display_links = ["user_column"]
     list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, AutoRefillFilter]
     # Counting every filter choice would join users per choice: minutes on a few hundred users.
@@ -225,11 +232,14 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LibreChatUser)
-class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class LibreChatUserAdmin(
+    ListTitleMixin, SearchAsYouTypeMixin, ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin
+):
+    list_title = "Users"
     resource_classes = [UserExportResource]
     formats = [CSV, XLSX]
-    # Credits right after the email so that they show on a phone.
-    list_display = ["email", "credits", "name", "username", "role", "provider", "created_at"]
+    # Credits right after the email so that they show on a phone, then the row's buttons.
+    list_display = ["email", "credits", "row_actions", "name", "username", "role", "provider", "created_at"]
     list_filter = [BalanceDocumentFilter, RoleFilter, ProviderFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["email", "name", "username"]
@@ -267,9 +277,9 @@ class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, ad
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # Credits right after the user so that they show on a phone.
-    list_display = ["created_at", "user", "credits", "usd", "token_type", "context", "model", "raw_amount"]
+    list_display = ["created_at", "user", "credits", "usd", "token_type", "context", "model", "tokens"]
     list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]
     show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email"]  # shows the search box; the search itself is get_search_results
@@ -288,6 +298,10 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(user_id__in=search_user_ids(term)), False
+
+    @admin.display(description="tokens", ordering="raw_amount")
+    def tokens(self, row):
+        return "" if row.raw_amount is None else format_credits(row.raw_amount)
 
     @admin.display(description="credits", ordering="token_value")
     def credits(self, row):

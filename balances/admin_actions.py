@@ -4,6 +4,7 @@ Each runs in three posts to the changelist, as Django's own delete action does: 
 amount, review the plan (who, how much, the total), then apply through the ledger. The review
 page carries a signed token of exactly what was reviewed; apply refuses anything else.
 Batches of BACKGROUND_BATCH_MIN_USERS or more go to the worker and the batch page shows progress.
+Each row of the lists has "Top up" and "Set" buttons that run the same steps for that one user.
 """
 
 import hashlib
@@ -16,11 +17,11 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core import signing
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from balances.forms import CreditChangeForm
 from ledger.changes import (
@@ -36,13 +37,18 @@ from ledger.changes import (
 )
 from ledger.models import ChangeBatch
 from ledger.tasks import queue_batch
-from librechat.credits import format_credits_and_usd
+from librechat.credits import format_count, format_credits_and_usd
 from librechat.queries import earliest_balances
+from web.admin_lists import link_buttons, list_url, return_url
 
 REVIEW_SALT = "balances.admin_actions.review"
 REVIEW_MAX_AGE_SECONDS = 3600
 PLAN_USERS_SHOWN = 20
 CHOSEN_USERS_SHOWN = 5
+# The row buttons' actions, by the name the bulk actions have.
+ROW_ACTIONS = {"top_up": Kind.ADD, "set_balance": Kind.SET}
+# A no-break space: the narrow column stacks the two buttons rather than breaking "Top up" in two.
+ROW_BUTTONS = [("top_up", "Top\u00a0up"), ("set_balance", "Set")]
 
 
 class CreditActionsMixin:
@@ -62,6 +68,37 @@ class CreditActionsMixin:
             self.message_user(request, "The selection holds an id that is not a LibreChat id.", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    def get_urls(self):
+        opts = self.model._meta
+        view = self.admin_site.admin_view(self.change_credits_of_one_view)
+        url = path("<str:object_id>/credits/<str:action>/", view, name=f"{opts.app_label}_{opts.model_name}_credits")
+        return [url, *super().get_urls()]
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self.has_change_credits_permission(request) else [c for c in shown if c != "row_actions"]
+
+    @admin.display(description="change")
+    def row_actions(self, obj):
+        opts = self.model._meta
+        name = f"admin:{opts.app_label}_{opts.model_name}_credits"
+        links = [(reverse(name, args=[obj.pk, action]), label) for action, label in ROW_BUTTONS]
+        return link_buttons(links, getattr(obj, "list_path", ""))
+
+    def change_credits_of_one_view(self, request, object_id, action):
+        """A row's "Top up" or "Set": the bulk action's steps for that one row, then back to the list."""
+        if action not in ROW_ACTIONS:
+            raise Http404
+        if not self.has_change_credits_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            self.message_user(request, f"There is no {self.model._meta.verbose_name} {object_id!r}.", messages.WARNING)
+            return HttpResponseRedirect(list_url(self, request))
+        queryset = self.get_queryset(request).filter(pk=obj.pk)
+        response = change_credits(self, request, queryset, ROW_ACTIONS[action])
+        return response or HttpResponseRedirect(return_url(request) or list_url(self, request))
 
     @admin.action(description="Top up selected users", permissions=["change_credits"])
     def top_up(self, request, queryset):
@@ -164,17 +201,11 @@ def apply_reviewed(model_admin, request, form, kind: str, targets: list[Target])
     if len(targets) >= settings.BACKGROUND_BATCH_MIN_USERS:
         if not batch.in_background:
             queue_batch(batch)
-        messages.info(request, format_html("{} queued: {}.", users(len(targets)), batch_link(batch)))
+        messages.info(request, format_html("{} queued: {}.", format_count(len(targets), "user"), batch_link(batch)))
         return HttpResponseRedirect(reverse("admin:audit_changebatch_change", args=[batch.pk]))
     report_outcome(model_admin, request, run_batch(batch, retry_failed=True))
-    # Back to the page the change started from (a user's page), which shows the new balance.
-    return HttpResponseRedirect(return_url(request) or request.get_full_path())
-
-
-def return_url(request) -> str:
-    """The page the operator started from (posted as `next`), when it is one of ours."""
-    url = request.POST.get("next", "")
-    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else ""
+    # Back to the page the change started from (a user's page, a filtered list), which shows the new balance.
+    return HttpResponseRedirect(return_url(request) or list_url(model_admin, request))
 
 
 def chosen_users(model_admin, queryset) -> list[dict]:
@@ -201,12 +232,12 @@ def report_outcome(model_admin, request, outcome: BatchOutcome) -> None:
     verb = "Added" if outcome.batch.kind == Kind.ADD else "Changed"
     if outcome.applied_count:
         total = format_credits_and_usd(outcome.delta_credits, " credits")
-        message = format_html("{} {} for {} ({}).", verb, total, users(outcome.applied_count), link)
+        message = format_html("{} {} for {} ({}).", verb, total, format_count(outcome.applied_count, "user"), link)
         model_admin.message_user(request, message, messages.SUCCESS)
     if outcome.already_applied_count:
         model_admin.message_user(
             request,
-            f"{users(outcome.already_applied_count)} already had this change; not applied again.",
+            f"{format_count(outcome.already_applied_count, 'user')} already had this change; not applied again.",
             messages.INFO,
         )
     for problem in outcome.problems:
@@ -224,18 +255,11 @@ def batch_link(batch: ChangeBatch) -> str:
     return format_html('<a href="{}">batch {}</a>', url, batch.batch_id)
 
 
-def users(count: int) -> str:
-    return f"{count:,} user{'' if count == 1 else 's'}"
-
-
 def render_step(model_admin, request, queryset, form, kind, step, plan=None, review_token=""):
     opts = model_admin.model._meta
     targets = (plan or {}).get("targets", [])
     selection_count = len(targets) if plan else queryset.count()
     shown = [] if plan else chosen_users(model_admin, queryset)
-    changelist_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (
-        f"?{request.GET.urlencode()}" if request.GET else ""
-    )
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Top up balances" if kind == Kind.ADD else "Set balances",
@@ -246,7 +270,7 @@ def render_step(model_admin, request, queryset, form, kind, step, plan=None, rev
         "plan": plan,
         "review_token": review_token,
         "needs_typed_count": len(targets) > settings.BULK_CONFIRM_THRESHOLD,
-        "action": request.POST.get("action"),
+        "action": "top_up" if kind == Kind.ADD else "set_balance",
         "select_across": request.POST.get("select_across", "0"),
         "selects_all_matching": selects_all_matching(request),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
@@ -255,6 +279,6 @@ def render_step(model_admin, request, queryset, form, kind, step, plan=None, rev
         "more_chosen_count": max(0, selection_count - len(shown)),
         "format_delta": plan and format_credits_and_usd(plan["delta_credits"], " credits"),
         "next": return_url(request),
-        "cancel_url": return_url(request) or changelist_url,
+        "cancel_url": return_url(request) or list_url(model_admin, request),
     }
     return TemplateResponse(request, "admin/balances/change_credits.html", context)

@@ -231,12 +231,15 @@ def _write_csv(stream, rows: Iterable[dict], columns: list[str]) -> int:
 
 
 def _write_json(stream, rows: Iterable[dict], columns: list[str]) -> int:
-    count = 0
-    stream.write("[")
+    # Whole lines only: a command's stdout ends every write that lacks one with a newline of its own.
+    count, previous = 0, None
+    stream.write("[\n")
     for row in rows:
-        stream.write(("\n" if count == 0 else ",\n") + json.dumps({key: row.get(key) for key in columns}, default=str))
+        if previous is not None:
+            stream.write(previous + ",\n")
+        previous = json.dumps({key: row.get(key) for key in columns}, default=str)
         count += 1
-    stream.write("\n]\n" if count else "]\n")
+    stream.write(("" if previous is None else previous + "\n") + "]\n")
     return count
 
 

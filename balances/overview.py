@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from librechat.mongo import librechat_db
 from librechat.queries import documents_with_live_holds, duplicate_balance_ids
 from librechat.reservations import spendable
 
-LOW_BALANCE_CREDITS = 1_000_000
+DEFAULT_LOW_BALANCE_CREDITS = 1_000_000
 # Every figure reads every balance document: kept for a minute, with its age on the page.
 OVERVIEW_CACHE_SECONDS = 60
 OVERVIEW_CACHE_KEY = "balance-overview"
@@ -29,7 +30,8 @@ class BalanceOverview:
     users_with_balance: int
     balance_documents: int
     users_at_zero: int
-    users_below_1m: int
+    users_low: int
+    low_balance_credits: int
     average_credits: float
     median_credits: float
     outstanding_credits: float
@@ -53,6 +55,11 @@ class BalanceOverview:
         return int((timezone.now() - self.computed_at).total_seconds())
 
 
+def low_balance_credits() -> int:
+    """The highest of LOW_BALANCE_THRESHOLDS (the alerts' first warning), or 1M credits when none is above 0."""
+    return max((n for n in settings.LOW_BALANCE_THRESHOLDS if n > 0), default=DEFAULT_LOW_BALANCE_CREDITS)
+
+
 def balance_overview() -> BalanceOverview:
     """The overview, computed at most once a minute per cache."""
     return cache.get_or_set(OVERVIEW_CACHE_KEY, compute_balance_overview, OVERVIEW_CACHE_SECONDS)
@@ -61,10 +68,11 @@ def balance_overview() -> BalanceOverview:
 def compute_balance_overview() -> BalanceOverview:
     """One group and one median over the users' effective balance documents, two collection counts and the holds.
 
-    "At zero" and "below 1M" count available credits (credits less in-flight holds), as the
+    "At zero" and "low" count available credits (credits less in-flight holds), as the
     balances list's filters they link to do.
     """
     database = librechat_db()
+    low = low_balance_credits()
     duplicates = duplicate_balance_ids()
     # Numbers only (Decimal128 included); NaN and Infinity would poison every sum.
     effective = {"tokenCredits": {"$type": "number", "$nin": [math.nan, math.inf, -math.inf]}}
@@ -80,7 +88,7 @@ def compute_balance_overview() -> BalanceOverview:
                         "documents": {"$sum": 1},
                         "credits": {"$sum": "$tokenCredits"},
                         "zero": {"$sum": {"$cond": [{"$lte": ["$tokenCredits", 0]}, 1, 0]}},
-                        "low": {"$sum": {"$cond": [{"$lt": ["$tokenCredits", LOW_BALANCE_CREDITS]}, 1, 0]}},
+                        "low": {"$sum": {"$cond": [{"$lt": ["$tokenCredits", low]}, 1, 0]}},
                     }
                 },
             ]
@@ -102,13 +110,14 @@ def compute_balance_overview() -> BalanceOverview:
             continue
         held_credits += found.held_credits
         totals["zero"] += credits > 0 >= found.available_credits
-        totals["low"] += credits >= LOW_BALANCE_CREDITS > found.available_credits
+        totals["low"] += credits >= low > found.available_credits
     return BalanceOverview(
         total_users=database.users.estimated_document_count(),
         users_with_balance=balance_documents - len(duplicates),
         balance_documents=balance_documents,
         users_at_zero=totals["zero"],
-        users_below_1m=totals["low"],
+        users_low=totals["low"],
+        low_balance_credits=low,
         average_credits=outstanding_credits / totals["documents"] if totals["documents"] else 0.0,
         median_credits=median,
         outstanding_credits=outstanding_credits,

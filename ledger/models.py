@@ -2,10 +2,31 @@
 
 The audit history shows these through proxies in `audit.models` (its URLs and permissions)."""
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 
 from librechat.credits import format_credits
+
+
+class ChangeBatchQuerySet(models.QuerySet):
+    """The states the home page counts and the batches list filters by, each on an index."""
+
+    def running(self, now: datetime | None = None) -> "ChangeBatchQuerySet":
+        return self.filter(lease_expires_at__gt=now or timezone.now())
+
+    def idle(self, now: datetime | None = None) -> "ChangeBatchQuerySet":
+        return self.filter(
+            models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now or timezone.now())
+        )
+
+    def stopped(self, now: datetime | None = None) -> "ChangeBatchQuerySet":
+        """Stopped before the end (a failure, a takeover, Mongo away) and not running again."""
+        return self.exclude(stopped_reason="").idle(now)
+
+    def with_failed_rows(self) -> "ChangeBatchQuerySet":
+        return self.filter(pk__in=BalanceChange.objects.filter(status=BalanceChange.Status.FAILED).values("batch"))
 
 
 class ChangeBatch(models.Model):
@@ -49,6 +70,8 @@ class ChangeBatch(models.Model):
     # Unique: a batch is reversed at most once (a reversal is itself a batch, and may be reversed).
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
 
+    objects = ChangeBatchQuerySet.as_manager()
+
     class Meta:
         db_table = "audit_changebatch"  # the tables kept their names when the journal moved here
         ordering = ["-created_at"]
@@ -57,6 +80,11 @@ class ChangeBatch(models.Model):
             models.Index(fields=["source"], name="batch_source"),
             models.Index(fields=["actor"], name="batch_actor"),
             models.Index(fields=["kind"], name="batch_kind"),
+            # The home page counts running and stopped batches on every visit: few rows, partial indexes.
+            models.Index(
+                fields=["lease_expires_at"], name="batch_leased", condition=models.Q(lease_expires_at__isnull=False)
+            ),
+            models.Index(fields=["id"], name="batch_stopped", condition=~models.Q(stopped_reason="")),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +142,7 @@ class BalanceChange(models.Model):
             models.Index(fields=["librechat_user_id", "created_at"], name="change_user_created"),
             models.Index(fields=["email", "created_at"], name="change_email_created"),
             models.Index(fields=["created_at"], name="change_created"),
+            models.Index(fields=["batch"], name="change_failed", condition=models.Q(status="failed")),
         ]
 
     def __str__(self) -> str:

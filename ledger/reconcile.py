@@ -24,6 +24,7 @@ from ledger import batch_ids
 from ledger.changes import Kind, Target
 from ledger.models import ChangeBatch
 from ledger.plans import chunks
+from librechat.credits import LIBRECHAT_START_BALANCE_CREDITS
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
 from librechat.queries import VALID_AMOUNTS, earliest_balances, is_finite_number
@@ -41,7 +42,7 @@ COLUMNS = [
     "explanation",
     "problem",
 ]
-DEFAULT_START_BALANCE_CREDITS = 20_000  # librechat.yaml's balance.startBalance default
+DEFAULT_START_BALANCE_CREDITS = LIBRECHAT_START_BALANCE_CREDITS
 
 
 @dataclass
@@ -156,9 +157,10 @@ def fix_written_since(moment: datetime) -> ChangeBatch | None:
 def _explain(drifts: list[Drift], start_balance_credits: float) -> None:
     """Say which of LibreChat's own non-ledger changes accounts for each drift, if one does.
 
-    The history is replayed as LibreChat applied it: each row moves the balance and stops it at 0
-    (`max(0, current + delta)`), from 0 or from the start balance, plus a refill whose transaction
-    is still pending. A drift that no combination reproduces stays unexplained.
+    The history is replayed as LibreChat applied it: each charge moves the balance and stops it at 0
+    (`max(0, current + delta)`), each `credits` row moves it by its amount (this tool's sets and
+    reversals wrote exactly what they applied), from 0 or from the start balance, plus a refill whose
+    transaction is still pending. A drift that no combination reproduces stays unexplained.
     """
     comparable = [drift for drift in drifts if not drift.problem and not drift.invalid_transactions]
     if not comparable:
@@ -170,10 +172,11 @@ def _explain(drifts: list[Drift], start_balance_credits: float) -> None:
             "_id", -1
         )  # the earliest document last, so it is the one kept
     }
-    rows = database.transactions.find({"user": {"$in": user_ids}}, {"user": 1, "tokenValue": 1}).sort("_id", 1)
-    deltas: dict[ObjectId, list[float]] = {}
-    for row in rows:
-        deltas.setdefault(row["user"], []).append(credits_number(row.get("tokenValue")) or 0.0)
+    rows = database.transactions.find({"user": {"$in": user_ids}}, {"user": 1, "tokenValue": 1, "tokenType": 1})
+    deltas: dict[ObjectId, list[tuple[float, bool]]] = {}
+    for row in rows.sort("_id", 1):
+        delta = credits_number(row.get("tokenValue")) or 0.0
+        deltas.setdefault(row["user"], []).append((delta, row.get("tokenType") != "credits"))
     for drift in comparable:
         refill = _pending_refill_credits(pending.get(drift.user_id))
         drift.explanation = _explanation(drift, deltas.get(drift.user_id, []), start_balance_credits, refill)
@@ -189,10 +192,12 @@ def _pending_refill_credits(pending: object) -> float:
     return credits_number(pending.get("rawAmount")) or 0.0
 
 
-def _explanation(drift: Drift, deltas: list[float], start_balance_credits: float, refill_credits: float) -> str:
+def _explanation(
+    drift: Drift, deltas: list[tuple[float, bool]], start_balance_credits: float, refill_credits: float
+) -> str:
     for start in (0.0, start_balance_credits):
         clamped = _replay(start, deltas)
-        plain = start + sum(deltas)
+        plain = start + sum(delta for delta, _ in deltas)
         for refill in {0.0, refill_credits}:
             if abs(clamped + refill - drift.balance_credits) >= TOLERANCE_CREDITS:
                 continue
@@ -207,8 +212,8 @@ def _explanation(drift: Drift, deltas: list[float], start_balance_credits: float
     return ""
 
 
-def _replay(start: float, deltas: list[float]) -> float:
+def _replay(start: float, deltas: list[tuple[float, bool]]) -> float:
     balance = start
-    for delta in deltas:
-        balance = max(0.0, balance + delta)
+    for delta, is_charge in deltas:
+        balance = max(0.0, balance + delta) if is_charge else balance + delta
     return balance

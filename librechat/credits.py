@@ -1,7 +1,7 @@
 """Credit arithmetic, parsing and display: LibreChat counts 1,000,000 credits per US dollar."""
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +10,8 @@ from django.utils.translation import gettext
 from librechat.documents import credits_number
 
 CREDITS_PER_USD = 1_000_000
+# librechat.yaml's balance.startBalance default: what LibreChat gives each new user, with no transaction.
+LIBRECHAT_START_BALANCE_CREDITS = 20_000
 # ASCII digits only (str.isdigit() also accepts "²" and "①", which int() then refuses), with
 # optional thousands separators in groups of three: "5,5" is a typo, not 55.
 _AMOUNT_PATTERN = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]+", re.ASCII)
@@ -54,12 +56,34 @@ def usd_from_credits(amount_credits: object) -> Decimal:
 
 
 def format_usd(amount_credits: object) -> str:
-    """Credits shown as dollars, e.g. `$1.25` or `-$0.30`; empty for a stored value that is not a number."""
-    if amount_credits is not None and credits_number(amount_credits) is None:
+    """Credits shown as dollars, e.g. `$1.25`, `-$0.30` or `< $0.01`; empty for a stored value that is not a number."""
+    number = credits_number(amount_credits) if amount_credits is not None else 0
+    if number is None:
         return ""
-    usd = usd_from_credits(amount_credits)
-    sign = "-" if usd < 0 else ""
-    return f"{sign}${abs(usd):,.2f}"
+    return format_dollars(Decimal(number) / CREDITS_PER_USD)
+
+
+def format_dollars(amount_usd: object) -> str:
+    """US dollars for people: `$1,234.50`, `-$0.30`; a non-zero amount under a cent as `< $0.01`, whatever
+    its sign (it stands next to signed credits: "-4,000 (< $0.01)"); empty for what is not a finite number."""
+    try:
+        usd = Decimal(str(amount_usd)) if not isinstance(amount_usd, Decimal) else amount_usd
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
+    if not usd.is_finite():
+        return ""
+    if 0 < abs(usd) < Decimal("0.01"):
+        return "< $0.01"
+    cents = usd.quantize(Decimal("0.01"))
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents):,.2f}"
+
+
+def format_count(count: object, noun: str) -> str:
+    """A count and its noun for people: `1 user`, `2 users`, `1,250 users`; `noun` may be `entry,entries`."""
+    singular, _, plural = noun.partition(",")
+    number = round(credits_number(count) or 0)
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
 
 
 def format_credits_and_usd(amount_credits: object, unit: str = "") -> str:

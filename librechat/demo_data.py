@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 
 from librechat import documents
+from librechat.credits import LIBRECHAT_START_BALANCE_CREDITS
 
 # USD per 1M tokens (LibreChat's `tx` table): with 1M credits = 1 USD this is also the
 # credits-per-token rate LibreChat stores in `rate`.
@@ -245,6 +246,19 @@ def build_activity(
                     ),
                 )
                 written += 1
+
+
+# The user the README's examples (commands, API calls) name: LibreChat's default start balance, no activity.
+EXAMPLE_USER_EMAIL = "alice@example.com"
+
+
+def add_example_user(database) -> None:
+    """Insert the README's example user unless a user has that email already."""
+    if database.users.count_documents({"email": EXAMPLE_USER_EMAIL}, limit=1):
+        return
+    alice = documents.user(EXAMPLE_USER_EMAIL, name="Alice Example", username="alice")
+    database.users.insert_one(alice)
+    database.balances.insert_one(documents.balance(alice["_id"], LIBRECHAT_START_BALANCE_CREDITS))
 
 
 def ensure_librechat_indexes(database) -> None:

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_http_methods
 from outbox.channels import apprise_targets, masked
 from outbox.models import Message
 from outbox.queue import queue_message, resend
-from web.admin_lists import ActionsOnlyAdminMixin
+from web.admin_lists import ActionsOnlyAdminMixin, ListTitleMixin
 
 
 @admin.register(Message)
-class MessageAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(ListTitleMixin, ActionsOnlyAdminMixin, admin.ModelAdmin):
     # Status early so that it shows on a phone.
     list_display = ["created_at", "status", "recipient", "subject", "event", "channel", "attempts", "sent_at"]
     list_filter = ["status", "event", "channel"]

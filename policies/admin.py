@@ -20,6 +20,7 @@ from policies.refill import balances_with_auto_refill, switch_off_auto_refill
 from policies.runs import BATCH_PREFIX, apply_run, batches_of, claim_run, plan
 from policies.schedule import next_run, next_runs, policy_zone
 from policies.tasks import apply_run_in_background
+from web.admin_lists import ListTitleMixin
 
 RUN_NOW_SALT = "policies.admin.run_now"
 REVIEW_MAX_AGE_SECONDS = 3600
@@ -27,7 +28,7 @@ RUNS_SHOWN = 10
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(ListTitleMixin, admin.ModelAdmin):
     # What the policy does right after its name, so that it shows on a phone.
     list_display = ["name", "change", "active", "priority", "schedule", "upcoming"]
     list_filter = ["active", "action", "frequency"]

@@ -81,3 +81,9 @@ def _scheduled_days(policy, start: date, step: int) -> Iterator[date]:
         if _is_scheduled(policy, day):
             yield day
         day += timedelta(days=step)
+
+
+def upcoming_runs(instant: datetime, limit: int) -> list[tuple[Policy, datetime]]:
+    """The next run of each active policy, soonest first, at most `limit` of them (policies are few)."""
+    runs = [(policy, next_run(policy, instant)) for policy in Policy.objects.filter(active=True)]
+    return sorted(runs, key=lambda run: (run[1], run[0].priority, run[0].name))[:limit]

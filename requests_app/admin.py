@@ -1,10 +1,16 @@
-"""The request queue: pending first, decisions through the same functions as the mail links."""
+"""The request queue: oldest pending first, decisions through the same functions as the mail links.
+
+A pending request's page and its row in the queue have "Approve" and "Reject" buttons: the bulk
+actions' pages for that one request, then back where the operator was.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Case, IntegerField, Value, When
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, Value, When
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -14,21 +20,33 @@ from librechat.credits import format_credits_and_usd
 from requests_app import decisions, mail
 from requests_app.forms import AdminApproveForm, RejectForm
 from requests_app.models import CreditRequest
-from web.admin_lists import ActionsOnlyAdminMixin
+from web.admin_lists import (
+    ActionsOnlyAdminMixin,
+    ListTitleMixin,
+    RowButtonsChangeList,
+    SearchAsYouTypeMixin,
+    link_buttons,
+    list_url,
+    return_url,
+)
 
 Status = CreditRequest.Status
+DECISIONS = {"approve": "Approve", "reject": "Reject"}
 
 
 @admin.register(CreditRequest)
-class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
+class CreditRequestAdmin(ListTitleMixin, SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.ModelAdmin):
     # The flags ride under the email so that every column fits a 1400 px screen, and the status
     # comes right after it so that it shows on a phone; the request's page has the rest.
-    list_display = ["requester", "status", "wished", "granted", "decided_by", "mail_outcome", "crediting"]
+    list_display = [
+        "requester", "status", "row_actions", "wished", "granted", "decided_by", "mail_outcome", "crediting",
+    ]  # fmt: skip
     list_display_links = ["requester"]
     list_filter = ["status", "email_verified", "is_duplicate", "channel", "crediting"]
     search_fields = ["email", "reference"]
     search_help_text = "Any part of an email or a reference."
     actions = ["approve", "reject", "resend_notification", "retry_crediting"]
+    change_form_template = "admin/requests_app/creditrequest/change_form.html"
     fieldsets = [
         ("Request", {"fields": ["email", "user_link", "reference", "wished", "reason", "client_ip", "created_at"]}),
         ("Flags", {"fields": ["email_verified", "is_duplicate", "language"]}),
@@ -41,8 +59,56 @@ class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
     def get_ordering(self, request):
+        # Pending first, the longest-waiting at the top; then the decided, the latest first.
         pending_first = Case(When(status=Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
-        return [pending_first.asc(), "-created_at", "-id"]
+        waiting_since = Case(When(status=Status.PENDING, then=F("created_at")))
+        return [pending_first.asc(), waiting_since.asc(), "-created_at", "-id"]
+
+    def get_changelist(self, request, **kwargs):
+        return RowButtonsChangeList
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self.has_change_permission(request) else [c for c in shown if c != "row_actions"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.decide_one_view)
+        return [
+            path("<int:object_id>/decide/<str:decision>/", view, name="requests_app_creditrequest_decide"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        credit_request = self.get_object(request, object_id)
+        may_decide = credit_request is not None and self.has_change_permission(request, credit_request)
+        buttons = self.decide_buttons(credit_request, return_to=request.get_full_path()) if may_decide else ""
+        return super().change_view(request, object_id, form_url, {"decide_buttons": buttons, **(extra_context or {})})
+
+    @admin.display(description="decide")
+    def row_actions(self, credit_request):
+        # Shown only to those who may decide: get_list_display leaves the column out for the others.
+        return self.decide_buttons(credit_request, return_to=getattr(credit_request, "list_path", ""))
+
+    def decide_buttons(self, credit_request, *, return_to: str) -> str:
+        """Approve and Reject for a pending request, coming back to `return_to`; nothing for a decided one."""
+        if credit_request.status != Status.PENDING:
+            return ""
+        name = "admin:requests_app_creditrequest_decide"
+        links = [(reverse(name, args=[credit_request.pk, decision]), label) for decision, label in DECISIONS.items()]
+        return link_buttons(links, return_to)
+
+    def decide_one_view(self, request, object_id, decision):
+        """A request's "Approve" or "Reject": the bulk action's page for that one request, then back."""
+        if decision not in DECISIONS:
+            raise Http404
+        credit_request = self.get_object(request, str(object_id))
+        if credit_request is None:
+            raise Http404
+        if not self.has_change_permission(request, credit_request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=credit_request.pk)
+        response = getattr(self, decision)(request, queryset)
+        return response or HttpResponseRedirect(return_url(request) or list_url(self, request))
 
     @admin.display(description="request", ordering="created_at")
     def requester(self, credit_request):
@@ -174,8 +240,9 @@ class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "form": form,
             "requests": queryset,
-            "action": request.POST.get("action"),
+            "action": request.POST.get("action", ""),
             "select_across": request.POST.get("select_across", "0"),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "cancel_url": return_url(request) or list_url(self, request),
         }
         return TemplateResponse(request, "admin/requests_app/creditrequest/decide.html", context)

@@ -1,15 +1,34 @@
-"""Pieces the admin's lists share: read-only pages, checked sidebar filters, bounded counts."""
+"""Pieces the admin's lists share: read-only pages, checked sidebar filters, bounded counts, row
+buttons that come back to the list, search as you type."""
 
+from collections.abc import Iterable
 from functools import cached_property
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 
 # The largest id SQLite and PostgreSQL store: a larger number in a URL overflows the driver.
 LARGEST_DATABASE_ID = 2**63 - 1
+
+
+class ListTitleMixin:
+    """A list titled by what it lists ("Balances"), not Django's "Select balance to change"."""
+
+    list_title = ""
+
+    def changelist_view(self, request, extra_context=None):
+        title = self.list_title or capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
 
 class ReadOnlyAdminMixin:
@@ -178,3 +197,42 @@ class BoundedCountPaginator(Paginator):
         counted = self.object_list[: self.count_limit + 1].count()
         self.count_is_capped = counted > self.count_limit
         return min(counted, self.count_limit)
+
+
+class SearchAsYouTypeMixin:
+    """Lists whose search box updates the rows while the operator types (web/search_as_you_type.js)."""
+
+    class Media:
+        js = [forms.Script("web/search_as_you_type.js", defer=True)]
+
+
+class RowButtonsChangeList(ChangeList):
+    """Remembers the list's address (filters, search, page) on each row, for row buttons that come back to it."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        for row in self.result_list:
+            row.list_path = request.get_full_path()
+
+
+def link_buttons(links: Iterable[tuple[str, str]], return_to: str) -> SafeString:
+    """Small buttons (url, label) to pages that come back to `return_to` when done or cancelled."""
+    query = f"?{urlencode({'next': return_to})}" if return_to else ""
+    rows = ((url, query, label) for url, label in links)
+    return format_html_join(" ", '<a class="button row-button" href="{}{}">{}</a>', rows)
+
+
+def return_url(request) -> str:
+    """The page the operator came from (`next`, posted or in the address) when it is one of ours, else ""."""
+    url = request.POST.get("next") or request.GET.get("next", "")
+    ours = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return url if ours else ""
+
+
+def list_url(model_admin, request) -> str:
+    """The model's list with the filters of the page a multi-step action was started from."""
+    opts = model_admin.model._meta
+    query = request.GET.copy()
+    query.pop("next", None)
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + (f"?{query.urlencode()}" if query else "")

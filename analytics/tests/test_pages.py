@@ -34,7 +34,7 @@ def test_the_overview_shows_cost_tokens_grants_and_chart_data(viewer_client, usa
     response = viewer_client.get(reverse("analytics:overview"), {"period": "24h"})
     assert response.status_code == 200
     body = response.content.decode()
-    assert "$0.0150" in body  # 5,000 + 10,000 credits
+    assert "$0.02" in body and "$0.0150" not in body  # 5,000 + 10,000 credits, to the cent
     assert "Credits granted (not spend)" in body and "5,000,000" in body
     assert 'id="analytics-chart"' in body and 'id="analytics-chart-points"' in body
     assert "<script>" not in body and 'style="' not in body  # nothing a self-only CSP would block

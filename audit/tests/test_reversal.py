@@ -50,6 +50,7 @@ def test_it_shows_the_plan_then_writes_the_opposite_as_a_linked_batch(operator_c
     assert plan.status_code == 200
     assert (plan.context["plan"].user_count, plan.context["plan"].total_credits) == (2, -10_000)
     assert plan.context["plan"].below_zero_count == 0 and credits_of(people["alice"]) == 5_100
+    assert 'class="button cancel-link">Cancel</a>' in plan.content.decode()
 
     done = operator_client.post(reverse_url(batch), {"reason": "sent twice"})
     reversal = ChangeBatch.objects.get(reverses=batch)

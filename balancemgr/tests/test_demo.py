@@ -1,7 +1,9 @@
 """`bin/demo`: management commands reach it through the line it prints, stopped as a service manager
 stops it (SIGTERM) it frees its ports for the next run, and its admin mail shows in its console."""
 
+import csv
 import http.cookiejar
+import io
 import os
 import re
 import signal
@@ -28,9 +30,11 @@ def port_is_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-@pytest.fixture
-def demo(tmp_path):
-    """The demo on free ports with three users; yields (process, web port, mongo port, its output file)."""
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo on free ports with three users, started once for this module (the last test stops it);
+    yields (process, web port, mongo port, its data folder)."""
+    tmp_path = tmp_path_factory.mktemp("demo")
     web_port, mongo_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -54,15 +58,16 @@ def demo(tmp_path):
         while port_is_free(web_port) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.5)
         assert not port_is_free(web_port), f"the demo did not start: {output.read_text()}"
-        yield process, web_port, mongo_port, output
+        yield process, web_port, mongo_port, tmp_path
     finally:
         if process.poll() is None:
             process.kill()
 
 
-def test_the_printed_command_line_runs_management_commands_against_the_running_demo(demo, tmp_path):
-    _, _, mongo_port, output = demo
-    [command_line] = re.findall(r"Management commands against this demo: (.*) list_balances", output.read_text())
+def test_the_printed_command_line_runs_management_commands_against_the_running_demo_and_its_readme_user(demo):
+    _, _, mongo_port, data_dir = demo
+    output = (data_dir / "demo.log").read_text()
+    [command_line] = re.findall(r"Management commands against this demo: (.*) list_balances", output)
     newcomer_env = {name: value for name, value in os.environ.items() if name not in DEMO_SETTINGS}
 
     listed = subprocess.run(
@@ -76,17 +81,21 @@ def test_the_printed_command_line_runs_management_commands_against_the_running_d
     )
 
     assert listed.returncode == 0, listed.stderr
-    assert len(listed.stdout.strip().splitlines()) == 1 + 3  # the header and the demo's three users
-    assert f"127.0.0.1:{mongo_port}" in (tmp_path / "demo.env").read_text()
+    rows = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert len(rows) == 3 + 1, "the demo's three users and the user the README's examples name"
+    assert [row["credits"] for row in rows if row["email"] == "alice@example.com"] == ["20000"]
+    assert f"127.0.0.1:{mongo_port}" in (data_dir / "demo.env").read_text()
 
 
-def test_sigterm_stops_the_web_server_the_worker_and_mongodb(demo, tmp_path):
-    process, web_port, mongo_port, output = demo
+def test_it_starts_without_warnings_and_sigterm_stops_the_web_server_the_worker_and_mongodb(demo):
+    process, web_port, mongo_port, data_dir = demo
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert port_is_free(web_port) and port_is_free(mongo_port)
-    assert "Stopped." in output.read_text() and "Traceback" not in output.read_text()
-    assert not (tmp_path / "demo.env").exists(), "bin/manage must not reach a demo that is gone"
+    output = (data_dir / "demo.log").read_text()
+    assert "Stopped." in output and "Traceback" not in output
+    assert "WARNINGS" not in output, "the README promises mail to the superuser: no W010"
+    assert not (data_dir / "demo.env").exists(), "bin/manage must not reach a demo that is gone"
 
 
 @pytest.mark.slow

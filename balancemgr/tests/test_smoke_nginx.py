@@ -115,9 +115,10 @@ def app_behind_nginx(tmp_path, librechat_uri):
         tmp_path.chmod(0o755)  # nginx's workers run as nobody
     gunicorn_command = [str(Path(sys.executable).with_name("gunicorn")), "--config", "python:balancemgr.gunicorn_conf"]
     gunicorn = subprocess.Popen(
-        [*gunicorn_command, "balancemgr.wsgi"],
+        # The image's config binds every interface (a container's); a test server stays on loopback.
+        [*gunicorn_command, "--bind", f"127.0.0.1:{app_port}", "balancemgr.wsgi"],
         cwd=settings.BASE_DIR,
-        env={**env, "PORT": str(app_port)},
+        env=env,
         stdout=(tmp_path / "gunicorn.log").open("w"),
         stderr=subprocess.STDOUT,
     )

@@ -196,9 +196,9 @@ def test_the_user_page_shows_balance_transactions_and_history(admin_client, peop
 def test_the_index_shows_the_overview(admin_client, people, mongo):
     content = admin_client.get("/admin/").content.decode()
     assert 'id="balance-overview"' in content
-    overview = admin_client.get("/admin/").context["overview"]
+    overview = admin_client.get("/admin/").context["home"].overview
     assert (overview.total_users, overview.users_with_balance, overview.users_without_balance) == (5, 4, 1)
-    assert (overview.users_at_zero, overview.users_below_1m) == (1, 1)
+    assert (overview.users_at_zero, overview.users_low) == (1, 1)
     assert overview.outstanding_credits == 36_000_000 and overview.outstanding_usd == "$36.00"
     assert overview.median_credits == 4_500_000 and overview.average_credits == 9_000_000
 
@@ -260,9 +260,9 @@ def test_the_index_lists_and_review_count_users_by_their_effective_balance(
     # Dave's later duplicate holds 5,000 credits; LibreChat uses his earliest (4,500,000).
     mongo.balances.insert_one({"user": people["dave"], "tokenCredits": 5_000})
     index = admin_client.get("/admin/")
-    overview = index.context["overview"]
+    overview = index.context["home"].overview
     below_1m = admin_client.get(BALANCES, {"credits": "below_1000000"}).context["cl"]
-    assert overview.users_below_1m == below_1m.result_count == 1
+    assert overview.users_low == below_1m.result_count == 1
     assert (overview.users_with_balance, overview.balance_documents) == (4, 5)
     assert "5 balance documents" in index.content.decode()
     assert overview.outstanding_credits == 36_000_000
@@ -285,11 +285,11 @@ def test_the_index_overview_is_kept_a_minute_and_says_how_old_it_is(admin_client
     first = admin_client.get("/admin/")
     assert "s ago" in first.content.decode()
     create_user("new@example.com", 0)
-    assert admin_client.get("/admin/").context["overview"].total_users == 5
+    assert admin_client.get("/admin/").context["home"].overview.total_users == 5
     from django.core.cache import cache
 
     cache.clear()
-    assert admin_client.get("/admin/").context["overview"].total_users == 6
+    assert admin_client.get("/admin/").context["home"].overview.total_users == 6
 
 
 def test_auto_refill_without_the_field_reads_off_on_the_list_and_the_balance_page(

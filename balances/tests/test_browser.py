@@ -125,7 +125,7 @@ def test_a_large_csv_imports_progress_page_shows_the_preview_once_the_worker_has
 
     call_command("ledger_worker", batch=True, verbosity=0)
     # No click: the page reloads itself until the preview is there.
-    expect(page.locator("p.plan")).to_contain_text("Total change 3,000 credits ($0.00)")
+    expect(page.locator("p.plan")).to_contain_text("Total change 3,000 credits (< $0.01)")
     expect(page.locator("table.import-preview tbody tr")).to_have_count(2)
 
 

@@ -108,10 +108,10 @@ def test_the_exports_carry_available_and_held(admin_client, people):
 
 def test_the_overview_counts_holds(admin_client, people):
     response = admin_client.get("/admin/")
-    overview = response.context["overview"]
+    overview = response.context["home"].overview
     assert overview.held_credits == 600_500
     assert overview.available_credits == 1_500_000 + 1_500_000 + 500 + 3_000_000 - 600_500
-    assert (overview.users_at_zero, overview.users_below_1m) == (1, 2)
+    assert (overview.users_at_zero, overview.users_low) == (1, 2)
     assert "Held by requests in flight" in response.content.decode()
 
 

@@ -55,6 +55,16 @@ def test_json_parses_back_with_credits_usd_activity_and_tokens(people):
     assert rows[2]["tokens_used"] == 0, "credit rows are not usage"
 
 
+def test_json_is_one_user_a_line_without_blank_lines(people):
+    lines = listing("--format", "json").splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 2 + 3
+    assert [json.loads(line.removesuffix(","))["email"] for line in lines[1:-1]] == [
+        "carol@example.com",
+        "alice@example.com",
+        "bob@example.com",
+    ]
+
+
 def test_csv_parses_back(people):
     rows = list(csv.DictReader(io.StringIO(listing("--format", "csv", "--sort", "email"))))
     assert [row["email"] for row in rows] == ["alice@example.com", "bob@example.com", "carol@example.com"]

@@ -170,6 +170,17 @@ def test_each_drift_says_which_of_librechats_own_changes_explains_it(mongo, peop
     assert rows["alice@example.com"]["explanation"] == ""
 
 
+def test_a_start_balance_lowered_by_a_set_of_this_tool_is_not_taken_for_a_charge_stopped_at_0(mongo):
+    # As in the demo and the README: LibreChat's start balance (no row), then add_balance and set_balance.
+    alice = create_user("alice@example.com", 20_000)
+    call_command("add_balance", "alice@example.com", "5000000", stdout=io.StringIO())
+    call_command("set_balance", "alice@example.com", "0", stdout=io.StringIO())
+    code, out, _ = reconcile("--format", "json")
+    (row,) = json.loads(out)
+    assert code == 3 and (row["drift_credits"], credits_of(alice)) == (20_000, 0)
+    assert row["explanation"] == "start balance of 20,000 at sign-up (no transaction)"
+
+
 def test_fix_writes_only_drift_no_known_cause_explains(mongo, people):
     code, _, err = reconcile("--fix", "--reason", "after set-balance", "--yes", "--batch-id", "fix-2")
     assert code == 0, err

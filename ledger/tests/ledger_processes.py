@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -127,6 +129,34 @@ def seed_users(
         emails[user["_id"]] = user["email"]
         starts[user["_id"]] = credits or 0
     return Seeded(emails, starts)
+
+
+# Six users: one without a balance document, one with an older duplicate, and one whose balance is
+# not a number (hand-edited): the ledger refuses that one without writing anything for it.
+ODD_START_CREDITS = [1_000_000, 0, None, 2_500_000, 40, "12abc"]
+
+
+@dataclass
+class Workspace:
+    """A fresh SQLite file and MongoDB database seeded with ODD_START_CREDITS, and the env to run manage.py on them."""
+
+    database: Database
+    sqlite_path: Path
+    seeded: Seeded
+    env: dict[str, str]
+
+
+@contextmanager
+def crash_workspace(name_prefix: str, template_dir: Path, tmp_path: Path, **env: str) -> Iterator[Workspace]:
+    uri = own_database_uri(name_prefix)
+    database = mongo_database(uri)
+    seeded = seed_users(database, ODD_START_CREDITS, duplicate_balance_for=3)
+    sqlite_path = migrated_sqlite(template_dir, tmp_path / "balancemgr.sqlite3")
+    try:
+        yield Workspace(database, sqlite_path, seeded, command_env(sqlite_path, uri, **env))
+    finally:
+        database.client.drop_database(database.name)
+        database.client.close()
 
 
 def librechat_spends(database: Database, seeded: Seeded, amount_credits: float) -> None:

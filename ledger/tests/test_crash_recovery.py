@@ -18,20 +18,17 @@ from ledger.tests.ledger_processes import (
     assert_consistent,
     audit_rows,
     command_env,
+    crash_workspace,
     librechat_spends,
     manage,
     migrated_sqlite,
     mongo_database,
-    own_database_uri,
     seed_users,
 )
 from librechat.embedded_mongo import free_port, start_embedded_mongo, stop_embedded_mongo
 
 pytestmark = pytest.mark.slow
-# Six users, two per chunk: the crash hits the first chunk and leaves the others untouched.
-# One user has no balance document yet, one has an older duplicate, and one a balance that is
-# not a number (hand-edited): the ledger refuses that one without writing anything for it.
-START_CREDITS = [1_000_000, 0, None, 2_500_000, 40, "12abc"]
+# Two users per chunk: the crash hits the first chunk and leaves the others untouched.
 BULK = {"add": ["--add", "3000000"], "set": ["--set", "2000000"]}
 
 
@@ -42,14 +39,8 @@ def template_dir(tmp_path_factory):
 
 @pytest.fixture
 def ledger(tmp_path, template_dir):
-    """A fresh SQLite file and MongoDB database with five LibreChat users."""
-    uri = own_database_uri("crash")
-    database = mongo_database(uri)
-    seeded = seed_users(database, START_CREDITS, duplicate_balance_for=3)
-    sqlite_path = migrated_sqlite(template_dir, tmp_path / "balancemgr.sqlite3")
-    yield database, sqlite_path, seeded, command_env(sqlite_path, uri)
-    database.client.drop_database(database.name)
-    database.client.close()
+    with crash_workspace("crash", template_dir, tmp_path) as workspace:
+        yield workspace.database, workspace.sqlite_path, workspace.seeded, workspace.env
 
 
 def bulk_args(kind: str, batch_id: str) -> list[str]:

@@ -7,20 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ledger.tests.ledger_processes import (
+    ODD_START_CREDITS,
     PausedProcess,
     assert_consistent,
     audit_rows,
-    command_env,
+    crash_workspace,
     librechat_spends,
     manage,
-    migrated_sqlite,
-    mongo_database,
-    own_database_uri,
-    seed_users,
 )
 
 pytestmark = pytest.mark.slow
-START_CREDITS = [1_000_000, 0, None, 2_500_000, 40, "12abc"]
 POLICY_FILE = """policies:
 - name: Daily
   who: {roles: [USER]}
@@ -36,13 +32,8 @@ def template_dir(tmp_path_factory):
 
 @pytest.fixture
 def ledger(tmp_path, template_dir):
-    uri = own_database_uri("policycrash")
-    database = mongo_database(uri)
-    seeded = seed_users(database, START_CREDITS, duplicate_balance_for=3)
-    sqlite_path = migrated_sqlite(template_dir, tmp_path / "balancemgr.sqlite3")
-    yield database, sqlite_path, seeded, command_env(sqlite_path, uri, LEDGER_BATCH_SIZE="2"), tmp_path
-    database.client.drop_database(database.name)
-    database.client.close()
+    with crash_workspace("policycrash", template_dir, tmp_path, LEDGER_BATCH_SIZE="2") as workspace:
+        yield workspace.database, workspace.sqlite_path, workspace.seeded, workspace.env, tmp_path
 
 
 @pytest.mark.parametrize(("action", "step"), [("add", "add:after-transactions"), ("reset", "set:before-balance")])
@@ -60,5 +51,5 @@ def test_a_policy_run_killed_mid_batch_finishes_the_period_once(ledger, action, 
     again = manage("policies", "run", "--at", tomorrow, env=env)
     assert again.stdout.strip() == "Nothing is due.", again.stdout + again.stderr
     rows = assert_consistent(database, sqlite_path, seeded)
-    assert len({row["batch_name"] for row in rows}) == 1 and len(rows) == len(START_CREDITS)
+    assert len({row["batch_name"] for row in rows}) == 1 and len(rows) == len(ODD_START_CREDITS)
     assert sum(row["status"] == "failed" for row in rows) == 1

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from pymongo import MongoClient
 
+from librechat.demo_data import add_example_user
 from librechat.embedded_mongo import start_embedded_mongo, stop_embedded_mongo
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -44,7 +45,15 @@ class Command(BaseCommand):
         mongo_uri = f"mongodb://127.0.0.1:{mongo_port}/LibreChat"
         # The embedded server scans a whole collection per query: a week per usage aggregation
         # keeps the first analytics refresh of the demo's month to a few round trips.
-        demo_settings = {"MONGO_URI": mongo_uri, "DEBUG": "1", "USAGE_CHUNK_HOURS": "168"}
+        # Without NOTIFY_TO a request from /request/ would mail nobody and the demo would show nothing;
+        # the superuser's address is known after migrate, and each command before it would warn W010.
+        notify_to = os.environ.get("NOTIFY_TO")
+        demo_settings = {
+            "MONGO_URI": mongo_uri,
+            "DEBUG": "1",
+            "USAGE_CHUNK_HOURS": "168",
+            "NOTIFY_TO": notify_to or DEMO_ADMIN_EMAIL,
+        }
         if "DATABASE_URL" in os.environ:
             demo_settings["DATABASE_URL"] = os.environ["DATABASE_URL"]
         child_env = {**os.environ, **demo_settings}
@@ -58,13 +67,13 @@ class Command(BaseCommand):
             manage("migrate", "--no-input", "--verbosity", "0")
             with MongoClient(mongo_uri) as client:
                 seeded = client.get_default_database().users.count_documents({}, limit=1)
-            if not seeded:
-                manage("seed_demo", "--users", str(users))
+                if not seeded:
+                    manage("seed_demo", "--users", str(users))
+                    add_example_user(client.get_default_database())
             # Usage analytics read rollups: build them now (incremental after the first start).
             manage("refresh_usage")
             admin_email = self.ensure_demo_superuser(env_file)
-            # Without NOTIFY_TO a request from /request/ would mail nobody and the demo would show nothing.
-            demo_settings["NOTIFY_TO"] = os.environ.get("NOTIFY_TO") or admin_email
+            demo_settings["NOTIFY_TO"] = notify_to or admin_email
             demo_settings["WEBHOOK_BASE_URL"] = os.environ.get("WEBHOOK_BASE_URL") or f"http://127.0.0.1:{port}"
             child_env.update(demo_settings)
             write_env_file(env_file, demo_settings)
