@@ -104,7 +104,6 @@ class BalanceAdmin(ListTitleMixin, SearchAsYouTypeMixin, CreditActionsMixin, Exp
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
     # Few, dense columns so that at 390 px the user and the credits are what shows first.
-    # Credits right after the user so that they show on a phone, then the row's buttons.
     list_display = ["user_column", "credits", "row_actions", "available", "refill", "user_role", "user_created"]
     list_display_links = ["user_column"]
     list_filter = [CreditsFilter, CreditsBelowFilter, RoleFilter, AutoRefillFilter]
