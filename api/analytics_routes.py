@@ -16,7 +16,8 @@ from analytics.rollup import refresh_if_stale
 from api.auth import ApiKeyAuth
 from api.errors import ApiError, ErrorOut
 
-router = Router(tags=["usage analytics"], auth=ApiKeyAuth("read"))
+# Totals and top users over every tenant: a key limited to some tenants is refused (403 tenant_limited).
+router = Router(tags=["usage analytics"], auth=ApiKeyAuth("read", every_tenant=True))
 ERRORS = dict.fromkeys((400, 401, 403, 429, 500, 503), ErrorOut)
 ONE_OBJECT = {200: dict, **ERRORS}
 ROWS = {200: list[dict], **ERRORS}
