@@ -30,6 +30,7 @@ from librechat.mongo import librechat_db
 from librechat.queries import duplicate_balance_ids, earliest_balances, search_user_ids
 from librechat.refill import next_refill_at
 from librechat.reservations import Spendable, spendable
+from tenancy.admin_lists import TenantScopedAdminMixin
 from web.admin_lists import BoundedCountPaginator, ReadOnlyAdminMixin
 
 REFILL_FIELDS = ["auto_refill_enabled", "refill_interval_value", "refill_interval_unit", "refill_amount"]
@@ -94,7 +95,7 @@ class TransactionChangeList(ChangeList):
 
 
 @admin.register(Balance)
-class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class BalanceAdmin(TenantScopedAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
     # Few, dense columns so that at 390 px the user and the credits are what shows first.
@@ -225,7 +226,7 @@ class BalanceAdmin(CreditActionsMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LibreChatUser)
-class LibreChatUserAdmin(ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class LibreChatUserAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [UserExportResource]
     formats = [CSV, XLSX]
     list_display = ["email", "name", "username", "role", "provider", "credits", "created_at"]
