@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tenancy.admin_lists import every_tenant_only, is_limited
+
 
 class BalanceManagerAdminSite(admin.AdminSite):
     site_header = "LibreChat Balance Manager"
@@ -9,12 +11,30 @@ class BalanceManagerAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from balances.overview import balance_overview
 
-        context = {"overview": balance_overview()} if request.user.has_perm("balances.view_balance") else {}
+        # The overview totals the whole install: not for staff limited to some tenants.
+        shows_overview = request.user.has_perm("balances.view_balance") and not is_limited(request)
+        context = {"overview": balance_overview()} if shows_overview else {}
         return super().index(request, {**context, **(extra_context or {})})
+
+    def admin_view(self, view, cacheable=False):
+        # Safe by default for staff limited to some tenants: only model admins that scope their rows
+        # by tenant (tenancy.admin_lists.TenantScopedAdminMixin) serve them; every other page shows
+        # the whole install.
+        # The site's own views (index, login, password change) stay open; a scoped admin's extra
+        # views that span tenants refuse limited staff themselves.
+        owner = getattr(view, "__self__", None)
+        if owner is not self and not getattr(owner, "tenant_scoped", False):
+            view = every_tenant_only(view)
+        return super().admin_view(view, cacheable)
 
     def get_app_list(self, request, app_label=None):
         # CSV top-ups change balances: an operator looks for them under balances, not the audit.
         apps = super().get_app_list(request, app_label)
+        if is_limited(request):
+            for app in apps:
+                app["models"] = [
+                    m for m in app["models"] if getattr(self._registry[m["model"]], "tenant_scoped", False)
+                ]
         by_label = {app["app_label"]: app for app in apps}
         if "audit" in by_label and "balances" in by_label:
             moved = [model for model in by_label["audit"]["models"] if model["object_name"] == "ImportRow"]

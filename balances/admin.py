@@ -267,7 +267,7 @@ class LibreChatUserAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, CreditActio
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "token_type", "context", "model", "raw_amount", "credits", "usd"]
     list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]
     show_facets = admin.ShowFacets.NEVER

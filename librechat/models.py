@@ -123,6 +123,8 @@ class Transaction(models.Model):
     input_tokens = models.IntegerField(db_column="inputTokens", null=True)
     write_tokens = models.IntegerField(db_column="writeTokens", null=True)
     read_tokens = models.IntegerField(db_column="readTokens", null=True)
+    # Newer LibreChat versions stamp the user's tenant on every row; read only, for tenant lists.
+    tenant_id = models.CharField(db_column="tenantId", max_length=100, null=True, editable=False)
     created_at = models.DateTimeField(db_column="createdAt", null=True)
     updated_at = models.DateTimeField(db_column="updatedAt", null=True)
 

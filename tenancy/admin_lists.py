@@ -5,7 +5,10 @@ on the listed collection itself, never a list of user ids. Installs without tena
 show neither the column nor the filter.
 """
 
+from functools import wraps
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from librechat.mongo import librechat_db
 from librechat.queries import has_tenants
@@ -27,6 +30,22 @@ def scope_of(request) -> frozenset[str] | None:
     if not hasattr(request, "_tenant_scope"):
         request._tenant_scope = allowed_tenants(request.user)
     return request._tenant_scope
+
+
+def is_limited(request) -> bool:
+    return scope_of(request) is not None
+
+
+def every_tenant_only(view):
+    """A view over the whole install (totals, batches, queues): refused to a staff account limited to some tenants."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if is_limited(request):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 class TenantFilter(CheckedFilter):
@@ -52,7 +71,10 @@ class TenantScopedAdminMixin:
     """Lists and pages of a model with `tenant_id` (LibreChat users, balances): limited staff see their tenants only.
 
     A row of another tenant is missing from the list and its page answers as for an unknown id.
+    Every other admin page is refused to limited staff (balancemgr.admin_site): pages are scoped by choice.
     """
+
+    tenant_scoped = True
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
