@@ -243,7 +243,7 @@ def usage_over_time(period: Period, user_id: str | None = None) -> dict:
 
 
 def _rollups(period: Period, user_id: str | None = None) -> QuerySet:
-    rollups = UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    rollups = _of_tenant(UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end), period)
     return rollups if user_id is None else rollups.filter(user_id=user_id)
 
 
@@ -253,7 +253,12 @@ def _spending(period: Period, user_id: str | None = None) -> QuerySet:
 
 def _conversations(period: Period, user_id: str | None = None) -> QuerySet:
     conversations = ConversationRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    conversations = _of_tenant(conversations, period)
     return conversations if user_id is None else conversations.filter(user_id=user_id)
+
+
+def _of_tenant(rollups: QuerySet, period: Period) -> QuerySet:
+    return rollups if period.tenant is None else rollups.filter(tenant_id=period.tenant)
 
 
 def _elapsed_days(period: Period) -> float:

@@ -1,5 +1,7 @@
 """The usage analytics pages in the admin: Overview, Users, Models and Agents."""
 
+from dataclasses import replace
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -10,6 +12,8 @@ from django.utils import timezone
 from analytics import reports, tables
 from analytics.periods import PERIOD_CHOICES, Period, parse_period
 from analytics.rollup import refresh_if_stale
+from librechat.mongo import librechat_db
+from librechat.queries import has_tenants
 
 PAGES = [("overview", "Overview"), ("users", "Users"), ("models", "Models"), ("agents", "Agents")]
 DEFAULT_USERS_LIMIT = 25
@@ -52,13 +56,14 @@ def _page(request, page: str, build) -> HttpResponse:
     status, error = 200, ""
     freshness = refresh_if_stale()
     query = request.GET
+    tenant = query.get("tenant", "")[:100] or None
     try:
-        period = parse_period(query.get("period"), query.get("start"), query.get("end"))
+        period = replace(parse_period(query.get("period"), query.get("start"), query.get("end")), tenant=tenant)
         content = build(period, query)
     except ValidationError as exc:
         # Bad parameters: say so and show the default period rather than a guess.
         status, error = 400, " ".join(exc.messages)
-        period = parse_period(None)
+        period = replace(parse_period(None), tenant=tenant)
         content = build(period, {})
     export = request.GET.get("export")
     if export and not error:
@@ -74,6 +79,10 @@ def _page(request, page: str, build) -> HttpResponse:
         "period": period,
         "period_choices": PERIOD_CHOICES,
         "form": {key: request.GET.get(key, "") for key in ("period", "start", "end", "limit")},
+        # A distinct over LibreChat's tenantId index, only in installs with tenants (one probe).
+        "tenants": sorted(t for t in librechat_db().users.distinct("tenantId") if isinstance(t, str))
+        if has_tenants()
+        else [],
         "error": error,
         "freshness": freshness,
         "now": timezone.now(),
