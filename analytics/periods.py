@@ -22,7 +22,8 @@ MIN_YEAR, MAX_YEAR = 1970, 9000
 class Period:
     """Whole UTC hours from `start` (included) to `end` (excluded); `bucket` is "hour" or "day".
 
-    `tenant` narrows every report to the usage of one LibreChat tenant's users.
+    `tenant` narrows every report to the usage of one LibreChat tenant's users (a choice on the
+    page); `within_tenants` to those of a staff account's or an API key's tenants (a limit).
     """
 
     name: str
@@ -30,6 +31,7 @@ class Period:
     end: datetime
     bucket: str
     tenant: str | None = None
+    within_tenants: frozenset[str] | None = None
 
     @property
     def days(self) -> float:

@@ -258,7 +258,11 @@ def _conversations(period: Period, user_id: str | None = None) -> QuerySet:
 
 
 def _of_tenant(rollups: QuerySet, period: Period) -> QuerySet:
-    return rollups if period.tenant is None else rollups.filter(tenant_id=period.tenant)
+    if period.tenant is not None:
+        rollups = rollups.filter(tenant_id=period.tenant)
+    if period.within_tenants is not None:
+        rollups = rollups.filter(tenant_id__in=sorted(period.within_tenants))
+    return rollups
 
 
 def _elapsed_days(period: Period) -> float:

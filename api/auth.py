@@ -15,19 +15,17 @@ from web.ratelimit import seconds_until_allowed
 class ApiKeyAuth(APIKeyHeader):
     """A key in `x-api-key` (as LibreChat PR #11754 sends it) or `Authorization: Bearer <key>`.
 
-    No key: 401 from django-ninja. Unknown key: 401. Revoked, expired or lacking `scope`: 403;
-    also 403 for a key limited to some tenants on `every_tenant` routes (totals over the whole install).
+    No key: 401 from django-ninja. Unknown key: 401. Revoked, expired or lacking `scope`: 403.
     Over API_RATE_LIMIT_PER_MINUTE: 429 with Retry-After. The key becomes `request.auth`.
     """
 
     param_name = "x-api-key"
     openapi_description = "An API key from the admin or `manage.py create_api_key`; `Authorization: Bearer` works too."
 
-    def __init__(self, scope: str, *, every_tenant: bool = False):
+    def __init__(self, scope: str):
         if scope not in Scope.values:
             raise ValueError(f"Unknown scope {scope!r}; expected one of {Scope.values}.")
         self.scope = scope
-        self.every_tenant = every_tenant
         super().__init__()
 
     def _get_key(self, request: HttpRequest) -> str | None:
@@ -49,10 +47,6 @@ class ApiKeyAuth(APIKeyHeader):
             raise ApiError(403, "key_expired", f"The API key {api_key.name!r} has expired.")
         if self.scope not in api_key.scope_list:
             raise ApiError(403, "insufficient_scope", f"The API key {api_key.name!r} lacks the {self.scope!r} scope.")
-        if self.every_tenant and api_key.tenant_scope is not None:
-            raise ApiError(
-                403, "tenant_limited", f"The API key {api_key.name!r} is limited to some tenants; this covers all."
-            )
         wait_seconds = seconds_until_allowed(
             f"api-key:{api_key.pk}", limit=settings.API_RATE_LIMIT_PER_MINUTE, window_seconds=60
         )

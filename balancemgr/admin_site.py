@@ -21,9 +21,11 @@ class BalanceManagerAdminSite(admin.AdminSite):
         # by tenant (tenancy.admin_lists.TenantScopedAdminMixin) serve them; every other page shows
         # the whole install.
         # The site's own views (index, login, password change) stay open; a scoped admin's extra
-        # views that span tenants refuse limited staff themselves.
+        # views that span tenants refuse limited staff themselves; other views say they are scoped
+        # (tenancy.admin_lists.tenant_scoped).
         owner = getattr(view, "__self__", None)
-        if owner is not self and not getattr(owner, "tenant_scoped", False):
+        scoped = getattr(owner, "tenant_scoped", False) or getattr(view, "tenant_scoped", False)
+        if owner is not self and not scoped:
             view = every_tenant_only(view)
         return super().admin_view(view, cacheable)
 

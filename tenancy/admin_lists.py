@@ -48,6 +48,12 @@ def every_tenant_only(view):
     return checked
 
 
+def tenant_scoped(view):
+    """Mark a view that narrows what it shows to the staff account's tenants itself (scope_of)."""
+    view.tenant_scoped = True
+    return view
+
+
 class TenantFilter(CheckedFilter):
     """The user's (or the balance document's) `tenantId`; a limited staff account sees its own tenants only."""
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from analytics.models import UsageRollup
 from analytics.testing import conversation, spend
 from librechat.testing import create_user
+from tenancy.models import StaffTenantScope
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
@@ -43,3 +44,12 @@ def test_the_users_page_and_overview_filter_by_tenant(viewer_client, usage):
 def test_installs_without_tenants_show_no_tenant_choice(viewer_client, mongo):
     create_user("plain@example.com", 1_000)
     assert 'name="tenant"' not in viewer_client.get(reverse("analytics:overview")).content.decode()
+
+
+def test_a_limited_staff_account_sees_only_its_tenants_usage(viewer_client, django_user_model, usage):
+    StaffTenantScope.objects.create(user=django_user_model.objects.get(username="viewer"), tenants="acme")
+    for query in ({"period": "24h"}, {"period": "24h", "tenant": "globex"}):
+        body = viewer_client.get(reverse("analytics:users"), query).content.decode()
+        assert "gus@globex.example" not in body
+    body = viewer_client.get(reverse("analytics:users"), {"period": "24h"}).content.decode()
+    assert "ann@acme.example" in body and '<option value="globex"' not in body

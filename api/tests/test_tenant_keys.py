@@ -1,7 +1,11 @@
 """API keys limited to some tenants: another tenant's user is answered exactly like an unknown one."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from analytics.testing import spend
 from api.models import ApiKey
 from api.tests.conftest import ADD_BALANCE, GET_BALANCE, SET_BALANCE, USERS, assert_error, issue_key, post_json
 from librechat.testing import create_user, credit_transactions, credits_of
@@ -72,8 +76,15 @@ def test_it_never_changes_another_tenants_user(client, acme_key, people):
     assert credit_transactions(people["gus"]) == credit_transactions(people["lone"]) == []
 
 
-def test_usage_analytics_over_every_tenant_refuse_a_limited_key(client, acme_key, people):
-    assert_error(client.get("/api/summary", headers={"x-api-key": acme_key}), 403, "tenant_limited")
+def test_usage_analytics_count_only_its_tenants_usage(client, acme_key, people):
+    when = timezone.now() - timedelta(hours=2)
+    spend(people["ann"], when, tokens=1000, rate=1.0)
+    spend(people["gus"], when, tokens=4000, rate=1.0)
+    summary = client.get("/api/summary", {"period": "24h"}, headers={"x-api-key": acme_key})
+    assert summary.status_code == 200
+    assert summary.json()["totalCost"] == 0.001
+    top = client.get("/api/top-users", {"period": "24h"}, headers={"x-api-key": acme_key}).json()
+    assert [row["email"] for row in top] == ["ann@acme.example"]
 
 
 def test_an_unlimited_key_still_sees_every_user(client, write_key, people):
