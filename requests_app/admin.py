@@ -6,19 +6,25 @@ from django.db.models import Case, IntegerField, Value, When
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from pymongo.errors import PyMongoError
 
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
+from librechat.queries import user_ids_by_email
 from requests_app import decisions, mail
 from requests_app.forms import AdminApproveForm, RejectForm
 from requests_app.models import CreditRequest
+from tenancy.admin_lists import TenantScopedAdminMixin, scope_of
+from tenancy.scope import outside_scope
 from web.admin_lists import ActionsOnlyAdminMixin
 
 Status = CreditRequest.Status
 
 
 @admin.register(CreditRequest)
-class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
+class CreditRequestAdmin(TenantScopedAdminMixin, ActionsOnlyAdminMixin, admin.ModelAdmin):
+    """Staff limited to some tenants see the requests identified as their tenants' users (tenant_id)."""
+
     list_display = [
         "created_at", "email", "email_verified", "user_link", "reference", "wished", "status", "is_duplicate",
         "granted", "decided_by", "mail_outcome", "crediting",
@@ -128,6 +134,10 @@ class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
             self._report_crediting(request, credit_request)
 
     def _decide(self, request, credit_request, decide, **fields) -> None:
+        if decide == decisions.approve and not self._approvable_in_scope(request, credit_request):
+            message = f"Request {credit_request.pk} ({credit_request.email}): not in your tenants; nothing was changed."
+            self.message_user(request, message, messages.WARNING)
+            return
         try:
             decide(
                 credit_request, decided_by=request.user.get_username(), channel=CreditRequest.Channel.ADMIN, **fields
@@ -141,6 +151,17 @@ class CreditRequestAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
             )
         else:
             self._report_crediting(request, credit_request)
+
+    def _approvable_in_scope(self, request, credit_request) -> bool:
+        """Approval credits whoever has the email now: a limited account may not reach another tenant's user."""
+        scope = scope_of(request)
+        if scope is None:
+            return True
+        try:
+            holders = user_ids_by_email([credit_request.email]).get(credit_request.email.lower(), [])
+            return not outside_scope(holders, scope)
+        except PyMongoError:
+            return False  # cannot tell: refused, and approving again later works
 
     def _report_crediting(self, request, credit_request) -> None:
         label = f"Request {credit_request.pk} ({credit_request.email})"

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from pymongo.errors import PyMongoError
 
 from librechat.mongo import librechat_db
 from librechat.queries import has_tenants
@@ -19,9 +20,16 @@ TENANT_COLUMN = "tenant"
 
 
 def tenants_known(request) -> bool:
-    """has_tenants(), asked once per request (lists ask for the column, the filter and the actions)."""
+    """has_tenants(), asked once per request (lists ask for the column, the filter and the actions).
+
+    Lists of our own tables (history, requests) keep working while MongoDB is unreachable: without
+    an answer they show no tenant column or filter; a limited account's scope still applies.
+    """
     if not hasattr(request, "_has_tenants"):
-        request._has_tenants = has_tenants()
+        try:
+            request._has_tenants = has_tenants()
+        except PyMongoError:
+            request._has_tenants = False
     return request._has_tenants
 
 
