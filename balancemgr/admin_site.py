@@ -17,12 +17,10 @@ class BalanceManagerAdminSite(admin.AdminSite):
         return super().index(request, {**context, **(extra_context or {})})
 
     def admin_view(self, view, cacheable=False):
-        # Safe by default for staff limited to some tenants: only model admins that scope their rows
-        # by tenant (tenancy.admin_lists.TenantScopedAdminMixin) serve them; every other page shows
-        # the whole install.
-        # The site's own views (index, login, password change) stay open; a scoped admin's extra
-        # views that span tenants refuse limited staff themselves; other views say they are scoped
-        # (tenancy.admin_lists.tenant_scoped).
+        # Safe by default for staff limited to some tenants: every page shows the whole install
+        # unless its admin scopes rows by tenant (tenancy.admin_lists.TenantScopedAdminMixin) or the
+        # view says it scopes itself (tenant_scoped). The site's own views (index, login, password
+        # change) stay open; a scoped admin's extra views that span tenants refuse limited staff themselves.
         owner = getattr(view, "__self__", None)
         scoped = getattr(owner, "tenant_scoped", False) or getattr(view, "tenant_scoped", False)
         if owner is not self and not scoped:

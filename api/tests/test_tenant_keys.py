@@ -1,8 +1,10 @@
 """API keys limited to some tenants: another tenant's user is answered exactly like an unknown one."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from analytics.testing import spend
@@ -97,3 +99,8 @@ def test_the_admin_saves_the_keys_tenants_normalized(admin_client, db):
         "/admin/api/apikey/add/", {"name": "acme", "scopes": ["read"], "tenants": " globex, acme ,,", "expires_at": ""}
     )
     assert ApiKey.objects.get(name="acme").tenants == "acme,globex"
+
+
+def test_create_api_key_takes_the_keys_tenants(db):
+    call_command("create_api_key", "acme-cli", "--tenants", "globex, acme", stdout=io.StringIO(), stderr=io.StringIO())
+    assert ApiKey.objects.get(name="acme-cli").tenant_scope == frozenset({"acme", "globex"})
