@@ -17,6 +17,8 @@ class UsageRollup(models.Model):
 
     hour = models.DateTimeField()
     user_id = models.CharField(max_length=24)
+    # The user's LibreChat tenant when the hour was rolled up (blank without one).
+    tenant_id = models.CharField(max_length=100, blank=True, default="")
     # The model that did the work: for agent rows, the agent's underlying model.
     model = models.CharField(max_length=200, blank=True)
     agent_id = models.CharField(max_length=100, blank=True)
@@ -38,7 +40,7 @@ class UsageRollup(models.Model):
                 fields=["hour", "user_id", "model", "agent_id", "token_type"], name="usage_rollup_key"
             )
         ]
-        indexes = [models.Index(fields=["hour", "user_id"])]
+        indexes = [models.Index(fields=["hour", "user_id"]), models.Index(fields=["tenant_id", "hour"])]
         permissions = [("view_analytics", "Can see usage analytics")]
 
     def __str__(self) -> str:
@@ -50,6 +52,7 @@ class ConversationRollup(models.Model):
 
     hour = models.DateTimeField()
     user_id = models.CharField(max_length=24)
+    tenant_id = models.CharField(max_length=100, blank=True, default="")
     conversations = models.PositiveIntegerField()
 
     class Meta:

@@ -20,12 +20,18 @@ MIN_YEAR, MAX_YEAR = 1970, 9000
 
 @dataclass(frozen=True)
 class Period:
-    """Whole UTC hours from `start` (included) to `end` (excluded); `bucket` is "hour" or "day"."""
+    """Whole UTC hours from `start` (included) to `end` (excluded); `bucket` is "hour" or "day".
+
+    `tenant` narrows every report to the usage of one LibreChat tenant's users (a choice on the
+    page); `within_tenants` to those of a staff account's or an API key's tenants (a limit).
+    """
 
     name: str
     start: datetime
     end: datetime
     bucket: str
+    tenant: str | None = None
+    within_tenants: frozenset[str] | None = None
 
     @property
     def days(self) -> float:
@@ -38,10 +44,11 @@ class Period:
 
     def query_string(self) -> str:
         """Parameters that parse back to this period."""
+        tenant = {} if self.tenant is None else {"tenant": self.tenant}
         if self.name != "custom":
-            return urlencode({"period": self.name})
+            return urlencode({"period": self.name, **tenant})
         start, end = (f"{moment:%Y-%m-%dT%H:%M}" for moment in (self.start, self.end))
-        return urlencode({"period": "custom", "start": start, "end": end})
+        return urlencode({"period": "custom", "start": start, "end": end, **tenant})
 
 
 def floor_hour(moment: datetime) -> datetime:

@@ -265,7 +265,7 @@ def daily_cost_and_grants(period: Period) -> list[dict]:
 
 
 def _rollups(period: Period, user_id: str | None = None) -> QuerySet:
-    rollups = UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    rollups = _of_tenant(UsageRollup.objects.filter(hour__gte=period.start, hour__lt=period.end), period)
     return rollups if user_id is None else rollups.filter(user_id=user_id)
 
 
@@ -275,7 +275,16 @@ def _spending(period: Period, user_id: str | None = None) -> QuerySet:
 
 def _conversations(period: Period, user_id: str | None = None) -> QuerySet:
     conversations = ConversationRollup.objects.filter(hour__gte=period.start, hour__lt=period.end)
+    conversations = _of_tenant(conversations, period)
     return conversations if user_id is None else conversations.filter(user_id=user_id)
+
+
+def _of_tenant(rollups: QuerySet, period: Period) -> QuerySet:
+    if period.tenant is not None:
+        rollups = rollups.filter(tenant_id=period.tenant)
+    if period.within_tenants is not None:
+        rollups = rollups.filter(tenant_id__in=sorted(period.within_tenants))
+    return rollups
 
 
 def _elapsed_days(period: Period) -> float:

@@ -30,7 +30,7 @@ from analytics.models import (
 from analytics.periods import HOUR, floor_hour
 from librechat.documents import credits_number
 from librechat.mongo import describe_mongo_error, librechat_db
-from librechat.queries import VALID_AMOUNTS, is_finite_number, valid_abs_sum
+from librechat.queries import VALID_AMOUNTS, is_finite_number, tenant_ids, valid_abs_sum
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,20 @@ def _roll_up_chunk(database: Database, start: datetime, end: datetime, lag: time
     # Conversations a little past the chunk too: LibreChat saves a conversation after its first rows.
     _sync_agent_conversations(database, start, end + lag)
     conversations = _conversation_counts(database, start, end)
+    usage = _usage(database, start, end, agent_models)
+    _add_tenants([conversations, usage])
     _replace_hours(ConversationRollup, ["hour", "user_id"], start, end, conversations)
-    _replace_hours(UsageRollup, _USAGE_KEY, start, end, _usage(database, start, end, agent_models))
+    _replace_hours(UsageRollup, _USAGE_KEY, start, end, usage)
+
+
+def _add_tenants(rollups: list[dict[tuple, dict]]) -> None:
+    """Each row's `tenant_id`: its user's tenant (one probe without tenants, one `$in` of the chunk's users with)."""
+    user_ids = {key[1] for rows in rollups for key in rows}
+    tenants = tenant_ids(ObjectId(user_id) for user_id in user_ids if ObjectId.is_valid(user_id))
+    for rows in rollups:
+        for key, values in rows.items():
+            tenant_id = tenants.get(ObjectId(key[1])) if ObjectId.is_valid(key[1]) else None
+            values["tenant_id"] = tenant_id if isinstance(tenant_id, str) else ""
 
 
 def _first_activity(database: Database) -> datetime | None:

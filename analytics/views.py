@@ -1,5 +1,7 @@
 """The usage analytics pages in the admin: Overview, Users, Models and Agents."""
 
+from dataclasses import replace
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -11,11 +13,15 @@ from analytics import reports, tables
 from analytics.periods import PERIOD_CHOICES, Period, parse_period
 from analytics.rollup import refresh_if_stale
 from librechat.credits import format_dollars
+from librechat.mongo import librechat_db
+from librechat.queries import has_tenants
+from tenancy.admin_lists import scope_of, tenant_scoped
 
 PAGES = [("overview", "Overview"), ("users", "Users"), ("models", "Models"), ("agents", "Agents")]
 DEFAULT_USERS_LIMIT = 25
 
 
+@tenant_scoped
 def overview(request):
     def build(period: Period, query) -> dict:
         summary = reports.summary(period)
@@ -33,6 +39,7 @@ def overview(request):
     return _page(request, "overview", build)
 
 
+@tenant_scoped
 def users(request):
     def build(period: Period, query) -> dict:
         limit = reports.parse_limit(query.get("limit"), default=DEFAULT_USERS_LIMIT)
@@ -41,12 +48,22 @@ def users(request):
     return _page(request, "users", build)
 
 
+@tenant_scoped
 def models(request):
     return _page(request, "models", lambda period, query: {"tables": [tables.models_table(reports.top_models(period))]})
 
 
+@tenant_scoped
 def agents(request):
     return _page(request, "agents", lambda period, query: {"tables": [tables.agents_table(reports.top_agents(period))]})
+
+
+def _tenant_choices(scope: frozenset[str] | None) -> list[str]:
+    if scope is not None:
+        return sorted(scope)
+    # A distinct over LibreChat's tenantId index, only in installs with tenants (one probe).
+    tenants = librechat_db().users.distinct("tenantId") if has_tenants() else []
+    return sorted(tenant for tenant in tenants if isinstance(tenant, str))
 
 
 def _page(request, page: str, build) -> HttpResponse:
@@ -55,13 +72,15 @@ def _page(request, page: str, build) -> HttpResponse:
     status, error = 200, ""
     freshness = refresh_if_stale()
     query = request.GET
+    tenant, scope = query.get("tenant", "")[:100] or None, scope_of(request)
     try:
         period = parse_period(query.get("period"), query.get("start"), query.get("end"))
+        period = replace(period, tenant=tenant, within_tenants=scope)
         content = build(period, query)
     except ValidationError as exc:
         # Bad parameters: say so and show the default period rather than a guess.
         status, error = 400, " ".join(exc.messages)
-        period = parse_period(None)
+        period = replace(parse_period(None), tenant=tenant, within_tenants=scope)
         content = build(period, {})
     export = request.GET.get("export")
     if export and not error:
@@ -77,6 +96,7 @@ def _page(request, page: str, build) -> HttpResponse:
         "period": period,
         "period_choices": PERIOD_CHOICES,
         "form": {key: request.GET.get(key, "") for key in ("period", "start", "end", "limit")},
+        "tenants": _tenant_choices(scope),
         "error": error,
         "freshness": freshness,
         "now": timezone.now(),

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from api.models import ApiKey, Scope
+from tenancy.scope import parse_tenants
 from web.admin_lists import ListTitleMixin
 
 
@@ -11,10 +12,13 @@ class ApiKeyForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "scopes", "expires_at"]
+        fields = ["name", "scopes", "tenants", "expires_at"]
 
     def clean_scopes(self) -> str:
         return ",".join(sorted(self.cleaned_data["scopes"]))
+
+    def clean_tenants(self) -> str:
+        return ",".join(sorted(parse_tenants(self.cleaned_data["tenants"]) or ()))
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -44,7 +48,9 @@ class ApiKeyAdmin(ListTitleMixin, admin.ModelAdmin):
 
     form = ApiKeyForm
     # Status early so that it shows on a phone.
-    list_display = ["name", "status", "prefix", "scopes", "expires_at", "last_used_at", "created_at", "created_by"]
+    list_display = [
+        "name", "status", "prefix", "scopes", "tenants", "expires_at", "last_used_at", "created_at", "created_by",
+    ]  # fmt: skip
     list_filter = [StatusFilter]
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
@@ -52,10 +58,20 @@ class ApiKeyAdmin(ListTitleMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at", "created_at", "created_by"]
+        return [
+            "name",
+            "prefix",
+            "scopes",
+            "tenants",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "created_at",
+            "created_by",
+        ]
 
     def get_fields(self, request, obj=None):
-        return self.get_readonly_fields(request, obj) or ["name", "scopes", "expires_at"]
+        return self.get_readonly_fields(request, obj) or ["name", "scopes", "tenants", "expires_at"]
 
     def has_change_permission(self, request, obj=None):
         # A saved key's page is read-only; the list keeps the change permission for "revoke".

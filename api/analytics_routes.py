@@ -1,9 +1,11 @@
 """Usage analytics as JSON, with the paths and parameters of the analytics dashboard they replace.
 
 Thin: parse the period, refresh stale rollups within the page budget, return a report from
-`analytics.reports`. A read-scope API key is required, as for balances.
+`analytics.reports`. A read-scope API key is required, as for balances; a key limited to some
+tenants gets its tenants' usage only.
 """
 
+from dataclasses import replace
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
@@ -24,10 +26,13 @@ PeriodName = Annotated[str, Query(max_length=20, description="24h, 7d, 30d, 90d 
 Moment = Annotated[str | None, Query(max_length=40, description="ISO 8601 date or date-time, UTC unless offset")]
 
 
-def reported_period(response: HttpResponse, period: str, start: str | None, end: str | None) -> Period:
-    """The period asked for, after refreshing stale rollups; headers say how current the numbers are."""
+def reported_period(
+    request: HttpRequest, response: HttpResponse, period: str, start: str | None, end: str | None
+) -> Period:
+    """The period asked for, within the key's tenants, after refreshing stale rollups; headers say how
+    current the numbers are."""
     try:
-        parsed = parse_period(period, start, end)
+        parsed = replace(parse_period(period, start, end), within_tenants=request.auth.tenant_scope)
     except ValidationError as exc:
         raise ApiError(400, "bad_request", " ".join(exc.messages)) from exc
     freshness = refresh_if_stale()
@@ -43,7 +48,7 @@ def summary(
     request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
 ):
     """Cost, tokens, active users, conversations, requests and credits granted (grants never count as spend)."""
-    return reports.summary(reported_period(response, period, start, end))
+    return reports.summary(reported_period(request, response, period, start, end))
 
 
 @router.get("/top-users", response=ROWS)
@@ -60,7 +65,7 @@ def top_users(
         top = reports.parse_limit(limit)
     except ValidationError as exc:
         raise ApiError(400, "bad_request", " ".join(exc.messages)) from exc
-    return reports.top_users(reported_period(response, period, start, end), top)
+    return reports.top_users(reported_period(request, response, period, start, end), top)
 
 
 @router.get("/top-models", response=ROWS)
@@ -68,7 +73,7 @@ def top_models(
     request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
 ):
     """Prompt and completion tokens and cost per model; agents count under their underlying model."""
-    return reports.top_models(reported_period(response, period, start, end))
+    return reports.top_models(reported_period(request, response, period, start, end))
 
 
 @router.get("/top-agents", response=ROWS)
@@ -76,7 +81,7 @@ def top_agents(
     request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
 ):
     """Agents with their underlying model, users, requests and cost."""
-    return reports.top_agents(reported_period(response, period, start, end))
+    return reports.top_agents(reported_period(request, response, period, start, end))
 
 
 @router.get("/cost-breakdown", response=ONE_OBJECT)
@@ -84,7 +89,7 @@ def cost_breakdown(
     request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
 ):
     """Cost by token type, by direct use or agents, and by model."""
-    return reports.cost_breakdown(reported_period(response, period, start, end))
+    return reports.cost_breakdown(reported_period(request, response, period, start, end))
 
 
 @router.get("/usage-over-time", response=ONE_OBJECT)
@@ -92,4 +97,4 @@ def usage_over_time(
     request: HttpRequest, response: HttpResponse, period: PeriodName = "7d", start: Moment = None, end: Moment = None
 ):
     """Cost, tokens, requests and active users per hour (24h and short custom ranges) or per day."""
-    return reports.usage_over_time(reported_period(response, period, start, end))
+    return reports.usage_over_time(reported_period(request, response, period, start, end))

@@ -18,15 +18,22 @@ from librechat.mongo import librechat_db
 from librechat.queries import earliest_balances, user_ids_by_email
 from librechat.refill import next_refill_at
 from librechat.reservations import spendable
+from tenancy.scope import in_scope, users_filter
 
 REFILL_FIELDS = ["autoRefillEnabled", "refillIntervalValue", "refillIntervalUnit", "refillAmount", "lastRefill"]
 _PROJECTION = {"user": 1, "tokenCredits": 1, "reservations": 1, **dict.fromkeys(REFILL_FIELDS, 1)}
 
 
-def one_user(email: str) -> Target:
-    """The LibreChat user with this email, ignoring case as everywhere else, or a 404/409 error."""
+def one_user(email: str, tenants: frozenset[str] | None = None) -> Target:
+    """The LibreChat user with this email, ignoring case as everywhere else, or a 404/409 error.
+
+    A key limited to `tenants` is answered about another tenant's user as about an unknown one.
+    """
     email = email.strip().lower()
     user_ids = user_ids_by_email([email]).get(email, [])
+    if tenants is not None:
+        allowed = in_scope(user_ids, tenants)
+        user_ids = [user_id for user_id in user_ids if user_id in allowed]
     if len(user_ids) > 1:
         raise ApiError(409, "ambiguous_email", "Several LibreChat users (tenants) have this email; refusing to guess.")
     if not user_ids:
@@ -83,15 +90,16 @@ def auto_refill(document: dict | None) -> dict:
     }
 
 
-def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
+def balance_page(*, below: int | None, limit: int, cursor: str | None, tenants: frozenset[str] | None = None) -> dict:
     """One page of users with a balance, in balance-document `_id` order.
 
     Paging on `_id` (not on the balance) keeps pages stable while balances change. Later
     duplicates of a user's document are skipped, so a page may hold fewer than `limit` users;
-    the last page is the one whose `nextCursor` is null.
+    the last page is the one whose `nextCursor` is null. With `tenants`, only those tenants'
+    users: their balances carry the tenant, and each user's own tenant is checked too.
     """
     database = librechat_db()
-    match: dict = {}
+    match: dict = users_filter(tenants)
     if cursor:
         match["_id"] = {"$gt": _decode_cursor(cursor)}
     if below is not None:
@@ -99,11 +107,14 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None) -> dict:
     documents = list(database.balances.find(match, _PROJECTION).sort("_id", 1).limit(limit))
     user_ids = list({document["user"] for document in documents if "user" in document})
     earliest = {user_id: document["_id"] for user_id, document in earliest_balances(user_ids).items()}
-    emails = {user["_id"]: user.get("email") for user in database.users.find({"_id": {"$in": user_ids}}, {"email": 1})}
+    found = database.users.find({"_id": {"$in": user_ids}, **users_filter(tenants)}, {"email": 1})
+    emails = {user["_id"]: user.get("email") for user in found}
     users = []
     for document in documents:
         user_id = document.get("user")
         if user_id is None or earliest.get(user_id) != document["_id"]:
+            continue
+        if tenants is not None and user_id not in emails:
             continue
         balance = json_number(document.get("tokenCredits", 0))
         users.append(

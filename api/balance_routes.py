@@ -38,7 +38,7 @@ def responses(success_schema, *error_statuses: int) -> dict:
 @router.get("/get-balance", auth=ApiKeyAuth("read"), response=responses(BalanceOut, 404, 409))
 def get_balance(request: HttpRequest, email: Query[Email]):
     """A user's balance. A user without a balance document has a balance of 0 and `hasBalanceRecord: false`."""
-    user = one_user(email)
+    user = one_user(email, request.auth.tenant_scope)
     return {"email": user.email, **balance_fields(effective_balance_document(user.user_id))}
 
 
@@ -66,7 +66,7 @@ def list_balances(
     cursor: Cursor = None,
 ):
     """Every user with a balance document, in pages; `below` keeps balances under that many credits."""
-    return balance_page(below=below, limit=limit, cursor=cursor)
+    return balance_page(below=below, limit=limit, cursor=cursor, tenants=request.auth.tenant_scope)
 
 
 def _change(request: HttpRequest, response: HttpResponse, kind: str, payload: ChangeIn, idempotency_key: str | None):
@@ -82,7 +82,7 @@ def _change(request: HttpRequest, response: HttpResponse, kind: str, payload: Ch
 
 
 def _apply(api_key: ApiKey, kind: str, payload: ChangeIn, batch_id: str) -> dict:
-    user = one_user(payload.email)
+    user = one_user(payload.email, api_key.tenant_scope)
     try:
         change = change_one(
             user,

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from tenancy.scope import TENANTS_HELP, parse_tenants
+
 KEY_PREFIX = "lcbm_"
 # "lcbm_" plus 8 random characters: enough to tell keys apart in the admin, useless to an attacker.
 SHOWN_PREFIX_LENGTH = len(KEY_PREFIX) + 8
@@ -38,6 +40,7 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=SHOWN_PREFIX_LENGTH, unique=True, editable=False)
     key_sha256 = models.CharField(max_length=64, editable=False)
     scopes = models.CharField(max_length=40, help_text="Comma-separated: read, write.")
+    tenants = models.CharField(max_length=500, blank=True, help_text=TENANTS_HELP)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -75,6 +78,11 @@ class ApiKey(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return [scope for scope in self.scopes.split(",") if scope]
+
+    @property
+    def tenant_scope(self) -> frozenset[str] | None:
+        """The tenants whose users this key reads and changes; None for every user."""
+        return parse_tenants(self.tenants)
 
     @property
     def actor(self) -> str:

@@ -21,6 +21,7 @@ from audit.admin_filters import (
 from audit.models import BalanceChange, RefillChange
 from ledger.history import EXPORT_COLUMNS, change_row, credits_rows, history_totals
 from librechat.credits import format_credits
+from tenancy.admin_lists import TenantScopedAdminMixin, is_limited
 from web.admin_lists import ListTitleMixin, OverflowSafeListMixin, ReadOnlyAdminMixin, SearchAsYouTypeMixin
 
 
@@ -34,9 +35,18 @@ def user_link(user_id: str, email: str) -> str:
 
 @admin.register(BalanceChange)
 class BalanceChangeAdmin(
-    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    ListTitleMixin,
+    TenantScopedAdminMixin,
+    SearchAsYouTypeMixin,
+    OverflowSafeListMixin,
+    CsvExportMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
-    """The place an operator looks first: who changed whose balance, when, by how much and why."""
+    """The place an operator looks first: who changed whose balance, when, by how much and why.
+
+    Filtered by the tenant each change recorded (`tenant_id`, blank before tenants were recorded).
+    """
 
     list_title = "History"
     # Few, dense columns so that all show on a 1400 px screen; status right after the change so
@@ -78,6 +88,8 @@ class BalanceChangeAdmin(
     def librechat_credits_view(self, request):
         """LibreChat's `credits` rows, ours marked; `?user=<id>` narrows to one user."""
         if not (self.has_view_permission(request) and request.user.has_perm("balances.view_transaction")):
+            raise PermissionDenied
+        if is_limited(request):  # LibreChat's credits rows of every tenant
             raise PermissionDenied
         user_id, error = None, ""
         if raw_user := request.GET.get("user", "").strip():

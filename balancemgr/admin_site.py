@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from balancemgr.home import home
+from balancemgr.home import Home, home
+from tenancy.admin_lists import every_tenant_only, is_limited
 
 # The home page's and the sidebar's sections, as a person looks for things: (section, [(app, model)]).
 # Every other registered model is an internal and goes under "System", for superusers only.
@@ -41,12 +42,31 @@ class BalanceManagerAdminSite(admin.AdminSite):
     index_title = "Today"
 
     def index(self, request, extra_context=None):
-        return super().index(request, {"home": home(request.user), **(extra_context or {})})
+        # The figures total the whole install: staff limited to some tenants get the sections only.
+        figures = Home() if is_limited(request) else home(request.user)
+        return super().index(request, {"home": figures, **(extra_context or {})})
+
+    def admin_view(self, view, cacheable=False):
+        # Safe by default for staff limited to some tenants: every page shows the whole install
+        # unless its admin scopes rows by tenant (tenancy.admin_lists.TenantScopedAdminMixin) or the
+        # view says it scopes itself (tenant_scoped). The site's own views (index, login, password
+        # change) stay open; a scoped admin's extra views that span tenants refuse limited staff themselves.
+        owner = getattr(view, "__self__", None)
+        scoped = getattr(owner, "tenant_scoped", False) or getattr(view, "tenant_scoped", False)
+        if owner is not self and not scoped:
+            view = every_tenant_only(view)
+        return super().admin_view(view, cacheable)
 
     def get_app_list(self, request, app_label=None):
         if app_label is not None:
             return super().get_app_list(request, app_label)
-        return sections(request, self._build_app_dict(request))
+        app_dict = self._build_app_dict(request)
+        if is_limited(request):
+            for app in app_dict.values():
+                app["models"] = [
+                    m for m in app["models"] if getattr(self._registry[m["model"]], "tenant_scoped", False)
+                ]
+        return sections(request, app_dict)
 
 
 def sections(request, app_dict: dict) -> list[dict]:

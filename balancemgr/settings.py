@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     # the ledger, then the features.
     "librechat",
     "web",
+    "tenancy",
     "outbox",
     "ledger",
     "balances",

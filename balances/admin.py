@@ -30,6 +30,7 @@ from librechat.mongo import librechat_db
 from librechat.queries import duplicate_balance_ids, earliest_balances, search_user_ids
 from librechat.refill import next_refill_at
 from librechat.reservations import Spendable, spendable
+from tenancy.admin_lists import TenantScopedAdminMixin
 from web.admin_lists import (
     BoundedCountPaginator,
     ListTitleMixin,
@@ -100,7 +101,9 @@ class TransactionChangeList(ChangeList):
 
 
 @admin.register(Balance)
-class BalanceAdmin(ListTitleMixin, SearchAsYouTypeMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin):
+class BalanceAdmin(
+    ListTitleMixin, TenantScopedAdminMixin, SearchAsYouTypeMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin
+):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
     # Few, dense columns so that at 390 px the user and the credits are what shows first.
@@ -232,7 +235,13 @@ class BalanceAdmin(ListTitleMixin, SearchAsYouTypeMixin, CreditActionsMixin, Exp
 
 @admin.register(LibreChatUser)
 class LibreChatUserAdmin(
-    ListTitleMixin, SearchAsYouTypeMixin, ReadOnlyAdminMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin
+    ListTitleMixin,
+    TenantScopedAdminMixin,
+    SearchAsYouTypeMixin,
+    ReadOnlyAdminMixin,
+    CreditActionsMixin,
+    ExportMixin,
+    admin.ModelAdmin,
 ):
     list_title = "Users"
     resource_classes = [UserExportResource]
@@ -276,7 +285,7 @@ class LibreChatUserAdmin(
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ListTitleMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(ListTitleMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # Credits right after the user so that they show on a phone.
     list_display = ["created_at", "user", "credits", "usd", "token_type", "context", "model", "tokens"]
     list_filter = [TokenTypeFilter, ContextFilter, OlderRowsFilter]

@@ -39,6 +39,8 @@ from ledger.models import ChangeBatch
 from ledger.tasks import queue_batch
 from librechat.credits import format_count, format_credits_and_usd
 from librechat.queries import earliest_balances
+from tenancy.admin_lists import scope_of
+from tenancy.scope import outside_scope
 from web.admin_lists import link_buttons, list_url, return_url
 
 REVIEW_SALT = "balances.admin_actions.review"
@@ -134,6 +136,12 @@ def change_credits(model_admin, request, queryset, kind: str):
     targets = list({target.user_id: target for target in model_admin.targets_for(queryset)}.values())
     if not targets:
         model_admin.message_user(request, "No LibreChat users are selected.", messages.WARNING)
+        return None
+    # The lists hold only the staff account's tenants; this also refuses a hand-made selection.
+    outside = outside_scope((target.user_id for target in targets), scope_of(request))
+    if outside:
+        message = f"Not in your tenants: {format_count(len(outside), 'user')} of the selection; nothing was changed."
+        model_admin.message_user(request, message, messages.ERROR)
         return None
     reviewed = reviewed_change(kind, form.cleaned_data, targets)
     if step == "apply":

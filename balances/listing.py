@@ -8,7 +8,14 @@ from bson import ObjectId
 from librechat.credits import format_credits, usd_from_credits
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
-from librechat.queries import Activity, earliest_balances, spending_by_user, user_ids_with_balance
+from librechat.queries import (
+    Activity,
+    documents_with_live_holds,
+    earliest_balances,
+    has_tenants,
+    spending_by_user,
+    user_ids_with_balance,
+)
 from librechat.reservations import spendable
 
 COLUMNS = [
@@ -23,6 +30,7 @@ COLUMNS = [
     "tokens_used",
     "invalid_transactions",
 ]
+TENANT_COLUMN = "tenant"
 SORTS = ["credits", "email", "last-activity"]
 CHUNK = 1000
 
@@ -33,46 +41,60 @@ def balance_rows(
     above: int | None = None,
     role: str | None = None,
     no_balance: bool = False,
+    tenant: str | None = None,
     sort: str = "credits",
 ) -> Iterator[dict]:
-    """Rows for users with a balance document (or, with `no_balance`, for those without one)."""
+    """Rows for users with a balance document (or, with `no_balance`, for those without one).
+
+    `below` and `above` compare available credits: what LibreChat admits requests against
+    (`tokenCredits` less the unexpired holds of requests in flight).
+    """
     if no_balance:
-        ordered_ids = _users_without_balance(role)
+        ordered_ids = _users_without_balance(role, tenant)
     elif sort == "credits":
-        ordered_ids = _ids_by_credits(below, above)
+        ordered_ids = _ids_by_credits(below, above, tenant)
     elif sort == "email":
-        ordered_ids = _ids_by_email(role)
+        ordered_ids = _ids_by_email(role, tenant)
     else:
-        ordered_ids = _ids_by_last_activity()
+        ordered_ids = _ids_by_last_activity(tenant)
     seen: set[ObjectId] = set()
     for chunk in _chunks(ordered_ids):
         # Users with duplicate balance documents come up twice when listing by credits.
         chunk = [user_id for user_id in dict.fromkeys(chunk) if user_id not in seen]
         seen.update(chunk)
-        yield from _rows_for(chunk, below=below, above=above, role=role, no_balance=no_balance)
+        yield from _rows_for(chunk, below=below, above=above, role=role, no_balance=no_balance, tenant=tenant)
 
 
-def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> Iterator[dict]:
+def columns() -> list[str]:
+    """COLUMNS, with the users' tenant when the install has tenants."""
+    return [*COLUMNS, TENANT_COLUMN] if has_tenants() else COLUMNS
+
+
+def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance, tenant) -> Iterator[dict]:
     database = librechat_db()
-    users = {u["_id"]: u for u in database.users.find({"_id": {"$in": user_ids}}, {"email": 1, "name": 1, "role": 1})}
+    fields = {"email": 1, "name": 1, "role": 1, "tenantId": 1}
+    users = {u["_id"]: u for u in database.users.find({"_id": {"$in": user_ids}}, fields)}
     balances = earliest_balances(user_ids)
     activity = spending_by_user(user_ids)
     for user_id in user_ids:
         user = users.get(user_id)
         if user is None or (role and user.get("role") != role):
             continue
+        if tenant is not None and user.get("tenantId") != tenant:
+            continue
         if no_balance != (user_id not in balances):
             continue
         stored = balances.get(user_id, {}).get("tokenCredits")
         credits = credits_number(stored)
-        if not no_balance and not _within(credits, below, above):
+        found = spendable(balances.get(user_id))
+        if not no_balance and not _within(found.available_credits, below, above):
             continue
         spent = activity.get(user_id, Activity())
-        found = spendable(balances.get(user_id))
         yield {
             "email": user.get("email"),
             "name": user.get("name"),
             "role": user.get("role"),
+            TENANT_COLUMN: user.get("tenantId"),
             "credits": format_credits(stored) if credits is None and stored is not None else _rounded(credits),
             "usd": None if credits is None else str(usd_from_credits(credits)),
             "available": _rounded(found.available_credits),
@@ -93,37 +115,47 @@ def _within(credits: float | None, below: int | None, above: int | None) -> bool
     return (below is None or credits < below) and (above is None or credits > above)
 
 
-def _credit_filter(below: int | None, above: int | None) -> dict:
-    bounds = {}
-    if below is not None:
-        bounds["$lt"] = below
+def _candidates(below: int | None, above: int | None, tenant: str | None) -> dict:
+    """A `balances` filter holding at least every document whose available credits are within the bounds.
+
+    Holds only lower what is available, so `tokenCredits` bounds it from above; below a threshold,
+    the few documents holding credits right now are candidates too (`_rows_for` decides on each).
+    """
+    conditions = []
     if above is not None:
-        bounds["$gt"] = above
-    return {"tokenCredits": bounds} if bounds else {}
+        conditions.append({"tokenCredits": {"$gt": above}})
+    if below is not None:
+        holding = list(documents_with_live_holds())
+        conditions.append({"$or": [{"tokenCredits": {"$lt": below}}, {"_id": {"$in": holding}}]})
+    if tenant is not None:
+        # Tenant installs stamp the tenant on balances too; `_rows_for` checks the user's own tenant.
+        conditions.append({"tenantId": tenant})
+    return {"$and": conditions} if conditions else {}
 
 
-def _ids_by_credits(below, above) -> Iterator[ObjectId]:
-    cursor = librechat_db().balances.find(_credit_filter(below, above), {"user": 1})
+def _ids_by_credits(below, above, tenant) -> Iterator[ObjectId]:
+    cursor = librechat_db().balances.find(_candidates(below, above, tenant), {"user": 1})
     yield from (doc["user"] for doc in cursor.sort([("tokenCredits", -1), ("_id", 1)]).batch_size(CHUNK))
 
 
-def _ids_by_email(role: str | None) -> Iterator[ObjectId]:
-    cursor = librechat_db().users.find({"role": role} if role else {}, {"_id": 1})
+def _ids_by_email(role: str | None, tenant: str | None) -> Iterator[ObjectId]:
+    match = {**({"role": role} if role else {}), **({"tenantId": tenant} if tenant is not None else {})}
+    cursor = librechat_db().users.find(match, {"_id": 1})
     yield from (doc["_id"] for doc in cursor.sort([("email", 1), ("_id", 1)]).batch_size(CHUNK))
 
 
-def _ids_by_last_activity() -> Iterator[ObjectId]:
+def _ids_by_last_activity(tenant: str | None) -> Iterator[ObjectId]:
     # Every user's last transaction has to be known before the first row: this holds one
     # small record per active user, not the rows.
     activity = spending_by_user()
     active = sorted(activity, key=lambda user_id: activity[user_id].last_transaction_at or 0, reverse=True)
     yield from active
-    yield from (user_id for user_id in _ids_by_email(None) if user_id not in activity)
+    yield from (user_id for user_id in _ids_by_email(None, tenant) if user_id not in activity)
 
 
-def _users_without_balance(role: str | None) -> Iterator[ObjectId]:
+def _users_without_balance(role: str | None, tenant: str | None) -> Iterator[ObjectId]:
     with_balance = user_ids_with_balance()
-    yield from (user_id for user_id in _ids_by_email(role) if user_id not in with_balance)
+    yield from (user_id for user_id in _ids_by_email(role, tenant) if user_id not in with_balance)
 
 
 def _chunks(ids: Iterable[ObjectId]) -> Iterator[list[ObjectId]]:

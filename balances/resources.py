@@ -8,7 +8,7 @@ from balances.models import Balance, LibreChatUser
 from ledger.plans import chunks
 from librechat.credits import format_credits, usd_from_credits
 from librechat.documents import credits_number
-from librechat.queries import documents_with_live_holds, earliest_balances
+from librechat.queries import documents_with_live_holds, earliest_balances, has_tenants
 from librechat.reservations import spendable
 from web.spreadsheet import escape_formula
 
@@ -19,6 +19,13 @@ class SpreadsheetSafeResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         return escape_formula(super().export_field(field, instance, **kwargs))
 
+    def get_export_fields(self, selected_fields=None):
+        exported = super().get_export_fields(selected_fields)
+        # Asked once per export (this runs for every row): installs without tenants get no tenant column.
+        if not hasattr(self, "with_tenants"):
+            self.with_tenants = has_tenants()
+        return exported if self.with_tenants else [field for field in exported if field.column_name != "tenant"]
+
 
 class BalanceExportResource(SpreadsheetSafeResource):
     # ObjectIds export blank through the default integer widget: declare them as text.
@@ -27,6 +34,7 @@ class BalanceExportResource(SpreadsheetSafeResource):
     email = fields.Field(attribute="user__email", column_name="email")
     name = fields.Field(attribute="user__name", column_name="name")
     role = fields.Field(attribute="user__role", column_name="role")
+    tenant = fields.Field(attribute="user__tenant_id", column_name="tenant")
     credits = fields.Field(column_name="credits")
     usd = fields.Field(column_name="usd")
     available = fields.Field(column_name="available")
@@ -44,6 +52,7 @@ class BalanceExportResource(SpreadsheetSafeResource):
             "email",
             "name",
             "role",
+            "tenant",
             "credits",
             "usd",
             "available",
@@ -81,6 +90,7 @@ class BalanceExportResource(SpreadsheetSafeResource):
 
 class UserExportResource(SpreadsheetSafeResource):
     id = fields.Field(attribute="id", column_name="user_id", widget=widgets.CharWidget())
+    tenant = fields.Field(attribute="tenant_id", column_name="tenant")
     credits = fields.Field(column_name="credits")
     available = fields.Field(column_name="available")
     held = fields.Field(column_name="held")
@@ -94,6 +104,7 @@ class UserExportResource(SpreadsheetSafeResource):
             "username",
             "role",
             "provider",
+            "tenant",
             "credits",
             "available",
             "held",

@@ -116,6 +116,9 @@ class BalanceChange(models.Model):
     batch = models.ForeignKey(ChangeBatch, on_delete=models.PROTECT, related_name="changes")
     librechat_user_id = models.CharField(max_length=24)
     email = models.CharField(max_length=320)
+    # The user's LibreChat tenant its rows were written for (blank without one, or not written yet):
+    # history lists filter by tenant on this table instead of asking MongoDB for a tenant's user ids.
+    tenant_id = models.CharField(max_length=100, blank=True, default="")
     requested_credits = models.BigIntegerField(help_text="The amount to add, or the balance to set.")
     reason = models.TextField(blank=True, help_text="Empty: the batch's reason.")
     before_credits = models.FloatField(null=True, help_text="Empty: the user had no balance document.")
@@ -143,6 +146,7 @@ class BalanceChange(models.Model):
             models.Index(fields=["email", "created_at"], name="change_email_created"),
             models.Index(fields=["created_at"], name="change_created"),
             models.Index(fields=["batch"], name="change_failed", condition=models.Q(status="failed")),
+            models.Index(fields=["tenant_id", "created_at"], name="change_tenant_created"),
         ]
 
     def __str__(self) -> str:

@@ -46,6 +46,7 @@ def apply_adds(changes: list[BalanceChange]) -> None:
     if not writable:
         return
     tenants = tenant_ids(ObjectId(change.librechat_user_id) for change in writable)
+    _record_tenants(writable, tenants)
     missing = [ObjectId(c.librechat_user_id) for c in writable if ObjectId(c.librechat_user_id) not in balances]
     created = _create_missing_balances(missing, tenants) if missing else {}
     balances.update(created)
@@ -131,6 +132,7 @@ def apply_records(changes: list[BalanceChange]) -> None:
         change.delta_credits = change.requested_credits
     _record_readings(unrecorded)
     tenants = tenant_ids(user_ids)
+    _record_tenants(changes, tenants)
     written = _insert_transactions(changes, {c.transaction_id: c.requested_credits for c in changes}, tenants)
     _mark_applied(written)
 
@@ -283,14 +285,10 @@ def _undo_transaction(change: BalanceChange, reason: str) -> None:
 
 
 def _finish_set(change: BalanceChange, delta: float) -> None:
+    user_id = ObjectId(change.librechat_user_id)
+    tenant_id = tenant_ids([user_id]).get(user_id)
     if delta:
-        user_id = ObjectId(change.librechat_user_id)
-        row = credits_transaction(
-            user_id,
-            delta,
-            transaction_id=ObjectId(change.transaction_id),
-            tenant_id=tenant_ids([user_id]).get(user_id),
-        )
+        row = credits_transaction(user_id, delta, transaction_id=ObjectId(change.transaction_id), tenant_id=tenant_id)
         with contextlib.suppress(DuplicateKeyError):  # written by an earlier run
             _transactions().insert_one(row)
         pause_point("set:after-transaction")
@@ -305,8 +303,22 @@ def _finish_set(change: BalanceChange, delta: float) -> None:
         delta_credits=delta,
         status=Status.APPLIED,
         error="",
+        tenant_id=tenant_id if isinstance(tenant_id, str) else "",
         updated_at=timezone.now(),
     )
+
+
+def _record_tenants(changes: list[BalanceChange], tenants: dict[ObjectId, object]) -> None:
+    """Keep on each change the tenant its rows are written for, so the history filters by tenant in SQL.
+
+    Read when written (not when planned), as the rows are stamped; nothing to save without tenants.
+    """
+    for change in changes:
+        tenant_id = tenants.get(ObjectId(change.librechat_user_id))
+        tenant_id = tenant_id if isinstance(tenant_id, str) else ""
+        if change.tenant_id != tenant_id:
+            change.tenant_id = tenant_id
+            BalanceChange.objects.filter(pk=change.pk).update(tenant_id=tenant_id)
 
 
 def _record(change: BalanceChange, before: float | None, after: float | None, delta: float) -> None:

@@ -65,6 +65,9 @@ class Balance(models.Model):
         "refill amount (credits)", db_column="refillAmount", null=True, blank=True
     )
     last_refill = models.DateTimeField(db_column="lastRefill", null=True, blank=True)
+    # Read for tenant lists and filters only; every save names its `update_fields`, and LibreChat's
+    # tenant plugin scopes by this value, so it is never written.
+    tenant_id = models.CharField(db_column="tenantId", max_length=100, null=True, editable=False)
 
     class Meta:
         managed = False
@@ -120,6 +123,8 @@ class Transaction(models.Model):
     input_tokens = models.IntegerField(db_column="inputTokens", null=True)
     write_tokens = models.IntegerField(db_column="writeTokens", null=True)
     read_tokens = models.IntegerField(db_column="readTokens", null=True)
+    # Newer LibreChat versions stamp the user's tenant on every row; read only, for tenant lists.
+    tenant_id = models.CharField(db_column="tenantId", max_length=100, null=True, editable=False)
     created_at = models.DateTimeField(db_column="createdAt", null=True)
     updated_at = models.DateTimeField(db_column="updatedAt", null=True)
 

@@ -50,13 +50,20 @@ def documents_with_live_holds(now: datetime | None = None) -> dict[ObjectId, dic
     return {document["_id"]: document for document in found}
 
 
+def has_tenants() -> bool:
+    """Whether any user belongs to a tenant: one probe on LibreChat's tenantId index.
+
+    Most installs have no tenants; callers skip tenant columns, filters and lookups when False.
+    """
+    return librechat_db().users.find_one({"tenantId": {"$type": "string"}}, {"_id": 1}) is not None
+
+
 def tenant_ids(user_ids: Iterable[ObjectId]) -> dict[ObjectId, object]:
     """{user id: tenantId} of the users that belong to a tenant (multi-tenant installs only)."""
-    users = librechat_db().users
-    # Most installs have no tenants: one probe on LibreChat's tenantId index instead of an `$in`
-    # over the whole chunk of users.
-    if users.find_one({"tenantId": {"$type": "string"}}, {"_id": 1}) is None:
+    # Without tenants, the probe replaces an `$in` over the whole chunk of users.
+    if not has_tenants():
         return {}
+    users = librechat_db().users
     found = users.find({"_id": {"$in": list(user_ids)}, "tenantId": {"$type": "string"}}, {"tenantId": 1})
     return {user["_id"]: user["tenantId"] for user in found}
 

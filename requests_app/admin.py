@@ -14,12 +14,16 @@ from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
+from pymongo.errors import PyMongoError
 
 from ledger.models import ChangeBatch
 from librechat.credits import format_credits_and_usd
+from librechat.queries import user_ids_by_email
 from requests_app import decisions, mail
 from requests_app.forms import AdminApproveForm, RejectForm
 from requests_app.models import CreditRequest
+from tenancy.admin_lists import TenantScopedAdminMixin, scope_of
+from tenancy.scope import outside_scope
 from web.admin_lists import (
     ActionsOnlyAdminMixin,
     ListTitleMixin,
@@ -35,7 +39,11 @@ DECISIONS = {"approve": "Approve", "reject": "Reject"}
 
 
 @admin.register(CreditRequest)
-class CreditRequestAdmin(ListTitleMixin, SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.ModelAdmin):
+class CreditRequestAdmin(
+    ListTitleMixin, TenantScopedAdminMixin, SearchAsYouTypeMixin, ActionsOnlyAdminMixin, admin.ModelAdmin
+):
+    """Staff limited to some tenants see the requests identified as their tenants' users (tenant_id)."""
+
     # The flags ride under the email so that every column fits a 1400 px screen, and the status
     # comes right after it so that it shows on a phone; the request's page has the rest.
     list_display = [
@@ -207,6 +215,10 @@ class CreditRequestAdmin(ListTitleMixin, SearchAsYouTypeMixin, ActionsOnlyAdminM
             self._report_crediting(request, credit_request)
 
     def _decide(self, request, credit_request, decide, **fields) -> None:
+        if decide == decisions.approve and not self._approvable_in_scope(request, credit_request):
+            message = f"Request {credit_request.pk} ({credit_request.email}): not in your tenants; nothing was changed."
+            self.message_user(request, message, messages.WARNING)
+            return
         try:
             decide(
                 credit_request, decided_by=request.user.get_username(), channel=CreditRequest.Channel.ADMIN, **fields
@@ -220,6 +232,17 @@ class CreditRequestAdmin(ListTitleMixin, SearchAsYouTypeMixin, ActionsOnlyAdminM
             )
         else:
             self._report_crediting(request, credit_request)
+
+    def _approvable_in_scope(self, request, credit_request) -> bool:
+        """Approval credits whoever has the email now: a limited account may not reach another tenant's user."""
+        scope = scope_of(request)
+        if scope is None:
+            return True
+        try:
+            holders = user_ids_by_email([credit_request.email]).get(credit_request.email.lower(), [])
+            return not outside_scope(holders, scope)
+        except PyMongoError:
+            return False  # cannot tell: refused, and approving again later works
 
     def _report_crediting(self, request, credit_request) -> None:
         label = f"Request {credit_request.pk} ({credit_request.email})"

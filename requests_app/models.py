@@ -29,6 +29,8 @@ class CreditRequest(models.Model):
     email = models.EmailField(max_length=254, db_index=True)
     # Empty when no single LibreChat user has this email (the requester is never told).
     librechat_user_id = models.CharField(max_length=24, blank=True)
+    # The identified user's LibreChat tenant (blank without one): the queue filters by tenant here.
+    tenant_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
     reference = models.CharField(max_length=100, blank=True)
     amount_wished_credits = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(blank=True)

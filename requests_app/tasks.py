@@ -13,6 +13,7 @@ from pymongo.errors import PyMongoError
 
 from ledger.changes import targets_for_emails
 from librechat.mongo import connection_failure_behind, describe_mongo_error
+from librechat.queries import tenant_ids
 from requests_app import mail
 from requests_app.models import CreditRequest
 
@@ -37,6 +38,7 @@ def _identify(credit_request: CreditRequest) -> None:
     """Set the LibreChat user of the request's email; stays empty when no single user has it."""
     try:
         targets, _unknown, _ambiguous = targets_for_emails([credit_request.email])
+        tenants = tenant_ids([targets[0].user_id]) if targets else {}
     except Exception as exc:
         if not isinstance(exc, PyMongoError) and connection_failure_behind(exc) is None:
             raise
@@ -44,4 +46,6 @@ def _identify(credit_request: CreditRequest) -> None:
         credit_request.save(update_fields=["notify_error"])
         raise mail.LibreChatUnavailable from exc
     credit_request.librechat_user_id = str(targets[0].user_id) if targets else ""
-    credit_request.save(update_fields=["librechat_user_id"])
+    tenant_id = tenants.get(targets[0].user_id) if targets else None
+    credit_request.tenant_id = tenant_id if isinstance(tenant_id, str) else ""
+    credit_request.save(update_fields=["librechat_user_id", "tenant_id"])

@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
 
 from librechat import documents
 from librechat.testing import create_user
@@ -103,3 +103,38 @@ def test_bad_or_empty_selections_exit_1(people, args, message):
     with pytest.raises(CommandError, match=message) as raised:
         listing(*args)
     assert raised.value.returncode == 1
+
+
+def hold(amount: int, minutes: int) -> dict:
+    return {"id": "r1", "amount": amount, "expiresAt": documents.timezone.now() + timedelta(minutes=minutes)}
+
+
+def test_below_and_above_compare_available_credits_not_stored_ones(mongo):
+    # 3M stored, 2.5M held by a request in flight: 500k available.
+    create_user("held@example.com", 3_000_000, reservations=[hold(2_500_000, 10)], reservedCredits=2_500_000)
+    # A crashed request's hold has expired: all 3M are available again.
+    create_user("expired@example.com", 3_000_000, reservations=[hold(2_500_000, -10)], reservedCredits=2_500_000)
+    create_user("plain@example.com", 800_000)
+    assert emails(listing("--format", "json", "--below", "1000000")) == ["held@example.com", "plain@example.com"]
+    assert emails(listing("--format", "json", "--above", "1000000")) == ["expired@example.com"]
+
+
+def test_the_help_says_below_compares_available_credits():
+    parser = load_command_class("balances", "list_balances").create_parser("manage.py", "list_balances")
+    assert "unexpired holds" in " ".join(parser.format_help().split())
+
+
+def test_tenant_lists_only_that_tenants_users_and_shows_their_tenant(mongo):
+    create_user("a1@example.com", 3_000, tenant_id="acme")
+    create_user("a2@example.com", tenant_id="acme")
+    create_user("g1@example.com", 2_000, tenant_id="globex")
+    create_user("plain@example.com", 1_000)
+    rows = json.loads(listing("--format", "json", "--tenant", "acme"))
+    assert [(row["email"], row["tenant"]) for row in rows] == [("a1@example.com", "acme")]
+    assert emails(listing("--format", "json", "--tenant", "acme", "--sort", "email")) == ["a1@example.com"]
+    assert emails(listing("--format", "json", "--tenant", "acme", "--no-balance")) == ["a2@example.com"]
+    assert emails(listing("--format", "json", "--tenant", "globex", "--sort", "last-activity")) == ["g1@example.com"]
+
+
+def test_installs_without_tenants_have_no_tenant_column(people):
+    assert "tenant" not in json.loads(listing("--format", "json"))[0]
