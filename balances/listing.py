@@ -5,6 +5,7 @@ from itertools import islice
 
 from bson import ObjectId
 
+from balances.extra_columns import USER_COLUMNS, Label, labels_for
 from librechat.credits import format_credits, usd_from_credits
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
@@ -24,6 +25,13 @@ COLUMNS = [
     "invalid_transactions",
 ]
 SORTS = ["credits", "email", "last-activity"]
+
+
+def columns() -> list[str]:
+    """COLUMNS, then those other apps registered (balances.extra_columns: the user's policy)."""
+    return [*COLUMNS, *(column.name for column in USER_COLUMNS)]
+
+
 CHUNK = 1000
 
 
@@ -34,8 +42,10 @@ def balance_rows(
     role: str | None = None,
     no_balance: bool = False,
     sort: str = "credits",
+    users_filter: dict | None = None,
 ) -> Iterator[dict]:
-    """Rows for users with a balance document (or, with `no_balance`, for those without one)."""
+    """Rows for users with a balance document (or, with `no_balance`, for those without one);
+    `users_filter` is a MongoDB filter on `users` the rows' users must also match."""
     if no_balance:
         ordered_ids = _users_without_balance(role)
     elif sort == "credits":
@@ -49,14 +59,20 @@ def balance_rows(
         # Users with duplicate balance documents come up twice when listing by credits.
         chunk = [user_id for user_id in dict.fromkeys(chunk) if user_id not in seen]
         seen.update(chunk)
-        yield from _rows_for(chunk, below=below, above=above, role=role, no_balance=no_balance)
+        yield from _rows_for(
+            chunk, below=below, above=above, role=role, no_balance=no_balance, users_filter=users_filter
+        )
 
 
-def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> Iterator[dict]:
+def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance, users_filter) -> Iterator[dict]:
     database = librechat_db()
-    users = {u["_id"]: u for u in database.users.find({"_id": {"$in": user_ids}}, {"email": 1, "name": 1, "role": 1})}
+    # The filter is applied to each chunk's users: MongoDB matches them, none is read to be dropped.
+    wanted = {"$and": [{"_id": {"$in": user_ids}}, users_filter]} if users_filter else {"_id": {"$in": user_ids}}
+    users = {u["_id"]: u for u in database.users.find(wanted, {"email": 1, "name": 1, "role": 1})}
+    user_ids = [user_id for user_id in user_ids if user_id in users]
     balances = earliest_balances(user_ids)
     activity = spending_by_user(user_ids)
+    labels = labels_for(user_ids)
     for user_id in user_ids:
         user = users.get(user_id)
         if user is None or (role and user.get("role") != role):
@@ -80,7 +96,12 @@ def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance) -> It
             "last_transaction": spent.last_transaction_at,
             "tokens_used": spent.tokens_used,
             "invalid_transactions": spent.invalid_rows,
+            **{name: _text(found.get(user_id)) for name, found in labels.items()},
         }
+
+
+def _text(label: Label | None) -> str | None:
+    return None if label is None else label.text
 
 
 def _rounded(credits: float | None) -> int | None:
