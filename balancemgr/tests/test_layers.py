@@ -19,7 +19,7 @@ MAY_IMPORT = {
     "audit": {"librechat", "web", "ledger", "balances"},
     "requests_app": {"librechat", "web", "ledger", "balances", "outbox"},
     "analytics": {"librechat", "web"},
-    "api": {"librechat", "web", "ledger", "analytics"},
+    "api": {"librechat", "web", "ledger", "analytics", "policies"},
     "policies": {"librechat", "web", "ledger", "balances"},
     "selfservice": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies", "alerts"},
     "alerts": {"librechat", "web", "ledger", "analytics", "requests_app", "outbox", "policies", "balances"},
