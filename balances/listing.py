@@ -25,14 +25,12 @@ COLUMNS = [
     "invalid_transactions",
 ]
 SORTS = ["credits", "email", "last-activity"]
+CHUNK = 1000
 
 
 def columns() -> list[str]:
     """COLUMNS, then those other apps registered (balances.extra_columns: the user's policy)."""
     return [*COLUMNS, *(column.name for column in USER_COLUMNS)]
-
-
-CHUNK = 1000
 
 
 def balance_rows(
