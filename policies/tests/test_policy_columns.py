@@ -7,7 +7,8 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
-from librechat.testing import create_user
+from balances.tests.test_admin_actions import review_and_apply
+from librechat.testing import create_user, credits_of
 from policies.models import Policy
 from policies.tests.helpers import make_policy
 
@@ -85,6 +86,12 @@ def test_the_users_page_shows_the_policy_with_a_link_to_it(operator_client, peop
     assert f"<strong>Policy:</strong> {link}" in response.content.decode()
     response = operator_client.get(f"{USERS}{people['root']}/change/")
     assert "<strong>Policy:</strong> none" in response.content.decode()
+
+
+def test_a_top_up_of_all_users_matching_the_policy_filter_reaches_exactly_that_policys_users(admin_client, people):
+    url = f"{USERS}?policy=Students"
+    review_and_apply(admin_client, url, "top_up", [people["alice"]], amount_preset="1000000", select_across="1")
+    assert [credits_of(people[name]) for name in ["alice", "bob", "root"]] == [4_000_000, 2_000_000, 1_000_000]
 
 
 def listing(*args) -> list[dict]:
