@@ -15,9 +15,10 @@ from ledger.changes import Target
 from librechat.credits import usd_from_credits
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
-from librechat.queries import earliest_balances, user_ids_by_email
+from librechat.queries import earliest_balances, user_ids_by_email, user_ids_matching
 from librechat.refill import next_refill_at
 from librechat.reservations import spendable
+from policies.membership import NO_POLICY, policies_of, users_filter_named
 from tenancy.scope import in_scope, users_filter
 
 REFILL_FIELDS = ["autoRefillEnabled", "refillIntervalValue", "refillIntervalUnit", "refillAmount", "lastRefill"]
@@ -90,8 +91,22 @@ def auto_refill(document: dict | None) -> dict:
     }
 
 
-def balance_page(*, below: int | None, limit: int, cursor: str | None, tenants: frozenset[str] | None = None) -> dict:
-    """One page of users with a balance, in balance-document `_id` order.
+def policy_name(user_id: ObjectId) -> str | None:
+    """The name of the credit policy the user belongs to, or None."""
+    policy = policies_of([user_id]).get(user_id)
+    return policy.name if policy else None
+
+
+def balance_page(
+    *,
+    below: int | None,
+    limit: int,
+    cursor: str | None,
+    tenants: frozenset[str] | None = None,
+    policy: str | None = None,
+) -> dict:
+    """One page of users with a balance, in balance-document `_id` order; with `policy`, only its users
+    (NO_POLICY: the users no policy reaches).
 
     Paging on `_id` (not on the balance) keeps pages stable while balances change. Later
     duplicates of a user's document are skipped, so a page may hold fewer than `limit` users;
@@ -104,11 +119,19 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None, tenants: 
         match["_id"] = {"$gt": _decode_cursor(cursor)}
     if below is not None:
         match["tokenCredits"] = {"$lt": below}
+    if policy is not None:
+        members_filter = users_filter_named(policy)
+        if members_filter is None:
+            message = f"No active policy is named {policy!r}; {NO_POLICY!r} lists the users no policy reaches."
+            raise ApiError(400, "unknown_policy", message)
+        # MongoDB finds the policy's users (only their ids come back); pages then stay full and in order.
+        match["user"] = {"$in": user_ids_matching(members_filter)}
     documents = list(database.balances.find(match, _PROJECTION).sort("_id", 1).limit(limit))
     user_ids = list({document["user"] for document in documents if "user" in document})
     earliest = {user_id: document["_id"] for user_id, document in earliest_balances(user_ids).items()}
     found = database.users.find({"_id": {"$in": user_ids}, **users_filter(tenants)}, {"email": 1})
     emails = {user["_id"]: user.get("email") for user in found}
+    policies = policies_of(user_ids) if user_ids else {}
     users = []
     for document in documents:
         user_id = document.get("user")
@@ -125,6 +148,7 @@ def balance_page(*, below: int | None, limit: int, cursor: str | None, tenants: 
                 "usd": None if balance is None else str(usd_from_credits(balance)),
                 "autoRefill": auto_refill(document),
                 **available_and_held(document),
+                "policy": policies[user_id].name if policies.get(user_id) else None,
             }
         )
     next_cursor = _encode_cursor(documents[-1]["_id"]) if len(documents) == limit else None

@@ -6,11 +6,28 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router
 
 from api.auth import ApiKeyAuth
-from api.balance_reads import balance_fields, balance_page, effective_balance_document, json_number, one_user
+from api.balance_reads import (
+    balance_fields,
+    balance_page,
+    effective_balance_document,
+    json_number,
+    one_user,
+    policy_name,
+)
 from api.errors import ApiError, ErrorOut
 from api.idempotency import answer_once, batch_id_for, request_sha256
 from api.models import ApiKey
-from api.schemas import AddBalanceIn, BalanceOut, ChangeIn, ChangeOut, Email, QueryCredits, SetBalanceIn, UserPageOut
+from api.schemas import (
+    AddBalanceIn,
+    BalanceOut,
+    ChangeIn,
+    ChangeOut,
+    Email,
+    PolicyName,
+    QueryCredits,
+    SetBalanceIn,
+    UserPageOut,
+)
 from ledger.changes import Kind, LedgerError, MongoUnavailableError, change_one
 from ledger.models import ChangeBatch
 
@@ -39,7 +56,8 @@ def responses(success_schema, *error_statuses: int) -> dict:
 def get_balance(request: HttpRequest, email: Query[Email]):
     """A user's balance. A user without a balance document has a balance of 0 and `hasBalanceRecord: false`."""
     user = one_user(email, request.auth.tenant_scope)
-    return {"email": user.email, **balance_fields(effective_balance_document(user.user_id))}
+    fields = balance_fields(effective_balance_document(user.user_id))
+    return {"email": user.email, **fields, "policy": policy_name(user.user_id)}
 
 
 @router.post("/set-balance", auth=ApiKeyAuth("write"), response=responses(ChangeOut, 404, 409, 415))
@@ -64,9 +82,11 @@ def list_balances(
     below: Query[QueryCredits | None] = None,
     limit: PageSize = 100,
     cursor: Cursor = None,
+    policy: Query[PolicyName | None] = None,
 ):
-    """Every user with a balance document, in pages; `below` keeps balances under that many credits."""
-    return balance_page(below=below, limit=limit, cursor=cursor, tenants=request.auth.tenant_scope)
+    """Every user with a balance document, in pages; `below` keeps balances under that many credits,
+    `policy` the users of that credit policy."""
+    return balance_page(below=below, limit=limit, cursor=cursor, tenants=request.auth.tenant_scope, policy=policy)
 
 
 def _change(request: HttpRequest, response: HttpResponse, kind: str, payload: ChangeIn, idempotency_key: str | None):

@@ -63,6 +63,18 @@ Available = Annotated[
     Field(description="Credits LibreChat admits requests against: balance less held. Null when balance is."),
 ]
 Held = Annotated[int | float, Field(description="Credits held by requests in flight (unexpired reservations).")]
+UsersPolicy = Annotated[
+    str | None,
+    Field(description="The name of the credit policy the user belongs to (the first active one by priority), or null."),
+]
+PolicyName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        description='Only the users of the active credit policy with this name; "none": the users no policy reaches.',
+    ),
+]
 
 
 class AutoRefillOut(Schema):
@@ -84,6 +96,7 @@ class BalanceOut(Schema):
     autoRefill: AutoRefillOut
     available: Available
     held: Held
+    policy: UsersPolicy
 
 
 class ChangeOut(Schema):
@@ -108,6 +121,7 @@ class UserBalanceOut(Schema):
     autoRefill: AutoRefillOut
     available: Available
     held: Held
+    policy: UsersPolicy
 
 
 class UserPageOut(Schema):

@@ -19,7 +19,9 @@ from balances.admin_filters import (
     RoleFilter,
     TokenTypeFilter,
     effective_only,
+    user_column_filter,
 )
+from balances.extra_columns import USER_COLUMNS, UserColumn, attach_labels, label_html, labels_for
 from balances.forms import RefillForm
 from balances.history import user_history_context
 from balances.models import Balance, LibreChatUser, Transaction
@@ -61,11 +63,33 @@ def attach_users(rows: list) -> None:
         type(row).user.field.set_cached_value(row, users.get(row.user_id))
 
 
+class ExtraColumnsMixin:
+    """The columns and filters other apps registered in balances.extra_columns (a user's policy)."""
+
+    user_id_field = "user_id"  # where a row holds its user's id
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), *map(_label_column, USER_COLUMNS)]
+
+    def get_list_filter(self, request):
+        filters = (user_column_filter(column, self.user_id_field) for column in USER_COLUMNS)
+        return [*super().get_list_filter(request), *filters]
+
+
+def _label_column(column: UserColumn):
+    def show(row):
+        return label_html(getattr(row, "extra_labels", {}).get(column.name))
+
+    show.__name__ = column.name  # the column's CSS class
+    return admin.display(description=column.title)(show)
+
+
 class BalanceChangeList(RowButtonsChangeList):
     def get_results(self, request):
         super().get_results(request)
         page = list(self.result_list)
         attach_users(page)
+        attach_labels(page, lambda balance: balance.user_id)
         earliest = earliest_balances({balance.user_id for balance in page})
         for balance in page:
             document = earliest.get(balance.user_id, {})
@@ -85,6 +109,7 @@ class UserChangeList(RowButtonsChangeList):
         balances = earliest_balances(user.pk for user in page)
         for user in page:
             user.credits = balances.get(user.pk, {}).get("tokenCredits")
+        attach_labels(page, lambda user: user.pk)
         self.result_list = page
 
 
@@ -102,7 +127,13 @@ class TransactionChangeList(ChangeList):
 
 @admin.register(Balance)
 class BalanceAdmin(
-    ListTitleMixin, TenantScopedAdminMixin, SearchAsYouTypeMixin, CreditActionsMixin, ExportMixin, admin.ModelAdmin
+    ListTitleMixin,
+    TenantScopedAdminMixin,
+    SearchAsYouTypeMixin,
+    ExtraColumnsMixin,
+    CreditActionsMixin,
+    ExportMixin,
+    admin.ModelAdmin,
 ):
     resource_classes = [BalanceExportResource]
     formats = [CSV, XLSX]
@@ -238,6 +269,7 @@ class LibreChatUserAdmin(
     ListTitleMixin,
     TenantScopedAdminMixin,
     SearchAsYouTypeMixin,
+    ExtraColumnsMixin,
     ReadOnlyAdminMixin,
     CreditActionsMixin,
     ExportMixin,
@@ -258,6 +290,7 @@ class LibreChatUserAdmin(
     change_form_template = "admin/balances/librechatuser/change_form.html"
     import_export_change_list_template = "admin/balances/librechatuser/change_list.html"
     fields = ["email", "name", "username", "role", "provider", "email_verified", "tenant_id", "created_at"]
+    user_id_field = "id"
 
     def get_changelist(self, request, **kwargs):
         return UserChangeList
@@ -275,6 +308,10 @@ class LibreChatUserAdmin(
             balances = list(Balance.objects.filter(user_id=user.pk).order_by("id"))
             context.update({"balance": balances[0] if balances else None, "duplicate_balances": balances[1:]})
             context["holds_html"] = holds_html(spendable(earliest_balances([user.pk]).get(user.pk)))
+            labels = labels_for([user.pk])
+            context["extra_labels"] = [
+                (column.title, label_html(labels[column.name].get(user.pk))) for column in USER_COLUMNS
+            ]
         return super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
 
     @admin.display(description="credits")

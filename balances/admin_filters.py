@@ -6,9 +6,15 @@ from bson import ObjectId
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from balances.extra_columns import UserColumn
 from librechat.credits import LARGEST_THRESHOLD_CREDITS, format_credits, parse_credits
 from librechat.models import LibreChatUser, Transaction
-from librechat.queries import documents_with_live_holds, duplicate_balance_ids, user_ids_with_balance
+from librechat.queries import (
+    documents_with_live_holds,
+    duplicate_balance_ids,
+    user_ids_matching,
+    user_ids_with_balance,
+)
 from librechat.reservations import spendable
 from web.admin_lists import CheckedFilter, ExactValueFilter, TypedValueFilter
 
@@ -176,3 +182,23 @@ class OlderRowsFilter(CheckedFilter):
 
     def choices(self, changelist):
         yield {"newest_url": changelist.get_query_string(remove=[self.parameter_name])}
+
+
+def user_column_filter(column: UserColumn, user_id_field: str) -> type[CheckedFilter]:
+    """The sidebar filter of a registered user column, on the rows' `user_id_field`."""
+
+    class UserColumnFilter(CheckedFilter):
+        title = column.title
+        parameter_name = column.name
+
+        def lookups(self, request, model_admin):
+            return column.choices()
+
+        def filter(self, request, queryset, value: str):
+            users_filter = column.users_filter(value)
+            if users_filter is None:  # the choice went away since the page was drawn
+                return queryset.none()
+            # MongoDB finds the users; only their ids come back, not every user to match here.
+            return queryset.filter(**{f"{user_id_field}__in": user_ids_matching(users_filter)})
+
+    return UserColumnFilter

@@ -5,6 +5,7 @@ from itertools import islice
 
 from bson import ObjectId
 
+from balances.extra_columns import USER_COLUMNS, Label, labels_for
 from librechat.credits import format_credits, usd_from_credits
 from librechat.documents import credits_number
 from librechat.mongo import librechat_db
@@ -43,8 +44,10 @@ def balance_rows(
     no_balance: bool = False,
     tenant: str | None = None,
     sort: str = "credits",
+    users_filter: dict | None = None,
 ) -> Iterator[dict]:
-    """Rows for users with a balance document (or, with `no_balance`, for those without one).
+    """Rows for users with a balance document (or, with `no_balance`, for those without one);
+    `users_filter` is a MongoDB filter on `users` the rows' users must also match.
 
     `below` and `above` compare available credits: what LibreChat admits requests against
     (`tokenCredits` less the unexpired holds of requests in flight).
@@ -62,20 +65,27 @@ def balance_rows(
         # Users with duplicate balance documents come up twice when listing by credits.
         chunk = [user_id for user_id in dict.fromkeys(chunk) if user_id not in seen]
         seen.update(chunk)
-        yield from _rows_for(chunk, below=below, above=above, role=role, no_balance=no_balance, tenant=tenant)
+        yield from _rows_for(
+            chunk, below=below, above=above, role=role, no_balance=no_balance, tenant=tenant, users_filter=users_filter
+        )
 
 
 def columns() -> list[str]:
-    """COLUMNS, with the users' tenant when the install has tenants."""
-    return [*COLUMNS, TENANT_COLUMN] if has_tenants() else COLUMNS
+    """COLUMNS, then those other apps registered (balances.extra_columns: the user's policy), and the
+    users' tenant when the install has tenants."""
+    registered = [column.name for column in USER_COLUMNS]
+    return [*COLUMNS, *registered, TENANT_COLUMN] if has_tenants() else [*COLUMNS, *registered]
 
 
-def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance, tenant) -> Iterator[dict]:
+def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance, tenant, users_filter) -> Iterator[dict]:
     database = librechat_db()
-    fields = {"email": 1, "name": 1, "role": 1, "tenantId": 1}
-    users = {u["_id"]: u for u in database.users.find({"_id": {"$in": user_ids}}, fields)}
+    # The filter is applied to each chunk's users: MongoDB matches them, none is read to be dropped.
+    wanted = {"$and": [{"_id": {"$in": user_ids}}, users_filter]} if users_filter else {"_id": {"$in": user_ids}}
+    users = {u["_id"]: u for u in database.users.find(wanted, {"email": 1, "name": 1, "role": 1, "tenantId": 1})}
+    user_ids = [user_id for user_id in user_ids if user_id in users]
     balances = earliest_balances(user_ids)
     activity = spending_by_user(user_ids)
+    labels = labels_for(user_ids)
     for user_id in user_ids:
         user = users.get(user_id)
         if user is None or (role and user.get("role") != role):
@@ -102,7 +112,12 @@ def _rows_for(user_ids: list[ObjectId], *, below, above, role, no_balance, tenan
             "last_transaction": spent.last_transaction_at,
             "tokens_used": spent.tokens_used,
             "invalid_transactions": spent.invalid_rows,
+            **{name: _text(found.get(user_id)) for name, found in labels.items()},
         }
+
+
+def _text(label: Label | None) -> str | None:
+    return None if label is None else label.text
 
 
 def _rounded(credits: float | None) -> int | None:

@@ -18,6 +18,7 @@ def main() -> None:
     users = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     harness.start()
     harness.seed(users)
+    print(f"top-up-to over {users:,} users", flush=True)
     from django.core.management import call_command
 
     from policies.models import Policy
@@ -37,7 +38,10 @@ def main() -> None:
         with harness.COUNTER.measure() as figures:
             call_command("bulk_topup", *bulk, stdout=io.StringIO())
         timings["bulk"].append(figures)
-    print(f"top-up-to over {users:,} users (two runs each)")
+        # Each round as it ends: on a loaded machine a run may be stopped before the summary.
+        policy_seconds, bulk_seconds = timings["policy"][-1]["wall_seconds"], figures["wall_seconds"]
+        print(f"  round {round_number + 1}: policy {policy_seconds:.1f} s, bulk {bulk_seconds:.1f} s", flush=True)
+    print("two runs each:")
     for name, runs in timings.items():
         wall = sum(run["wall_seconds"] for run in runs)
         commands = sum(run["commands"] for run in runs) // len(runs)

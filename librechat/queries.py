@@ -188,3 +188,9 @@ def spending_by_user(user_ids: Iterable[ObjectId] | None = None, since: datetime
         )
         for row in librechat_db().transactions.aggregate(pipeline, allowDiskUse=True)
     }
+
+
+def user_ids_matching(users_filter: dict) -> list[ObjectId]:
+    """Ids of the users a MongoDB filter matches: MongoDB does the matching, only the ids come back."""
+    cursor = librechat_db().users.find(users_filter, {"_id": 1}).batch_size(10_000)
+    return [user["_id"] for user in cursor]

@@ -3,8 +3,12 @@
 A policy names users by role, by LibreChat group (`groups.memberIds` hold user ids, as strings
 or ObjectIds, or for Entra groups the users' `idOnTheSource`), by email domain or by email. A
 policy for "everyone else" takes the users no active policy names, whatever its priority.
+
+The same membership is also a MongoDB filter on `users` (`Membership.users_filter`), so lists
+filtered by policy let MongoDB find a policy's users instead of reading every user here.
 """
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -15,6 +19,8 @@ from librechat.mongo import librechat_db
 from policies.models import Policy
 
 USER_FIELDS = {"email": 1, "role": 1, "idOnTheSource": 1}
+NO_POLICY = "none"  # the filter's choice for users no active policy reaches; no policy may have this name
+_NOBODY = {"_id": {"$in": []}}
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,26 @@ class _Matcher:
             or email.rpartition("@")[2] in self.domains
             or email in self.emails
         )
+
+    def users_filter(self) -> dict:
+        """The users `names()` is true for, as a MongoDB filter (keep the two in step)."""
+        either = []
+        if self.roles:
+            either.append({"role": {"$in": sorted(self.roles)}})
+        if self.group_members:
+            members = sorted(self.group_members)
+            # str(user id) == member: the member as an ObjectId, or as itself for an id stored as a string.
+            object_ids = [ObjectId(member) for member in members if _object_id_text(member)]
+            either.append({"_id": {"$in": [*object_ids, *members]}})
+            either.append({"idOnTheSource": {"$in": members}})
+        # After the last "@" (or the whole address without one) is a domain; or the whole address is
+        # listed. Ignoring case, as `names()` lowercases; `[\s\S]` as `rpartition` also crosses newlines.
+        domains = [re.escape(domain) for domain in sorted(self.domains) if "@" not in domain]
+        emails = [re.escape(email) for email in sorted(self.emails)]
+        alternatives = ([f"(?:[\\s\\S]*@)?(?:{'|'.join(domains)})"] if domains else []) + emails
+        if alternatives:
+            either.append({"email": {"$regex": f"^(?:{'|'.join(alternatives)})$", "$options": "i"}})
+        return {"$or": either} if either else _NOBODY
 
 
 class Membership:
@@ -63,6 +89,23 @@ class Membership:
                 return matcher.policy
         return self.everyone_else
 
+    def users_filter(self, policy: Policy | None) -> dict:
+        """A MongoDB filter on `users` for exactly the users `policy_of` gives `policy` (None: no policy)."""
+        named_before: list[dict] = []
+        for matcher in self.matchers:
+            if policy is not None and matcher.policy.pk == policy.pk:
+                own = _and(matcher.users_filter(), _none_of(named_before))
+                break
+            named_before.append(matcher.users_filter())
+        else:
+            own = _NOBODY
+        unnamed = _none_of([matcher.users_filter() for matcher in self.matchers])
+        if self.everyone_else is None:
+            return unnamed if policy is None else own
+        if policy is not None and policy.pk == self.everyone_else.pk:
+            return {"$or": [own, unnamed]}
+        return _NOBODY if policy is None else own
+
     def members(self, policy: Policy, users_filter: dict | None = None) -> Iterator[Target]:
         """Targets for the users who belong to `policy`, streamed in `_id` order."""
         for user in users(users_filter):
@@ -88,6 +131,28 @@ def policies_of(user_ids: Iterable[ObjectId]) -> dict[ObjectId, Policy | None]:
     membership = Membership()
     found = librechat_db().users.find({"_id": {"$in": list(user_ids)}}, USER_FIELDS)
     return {user["_id"]: membership.policy_of(user) for user in found}
+
+
+def users_filter_named(name: str) -> dict | None:
+    """The MongoDB filter for the users of the active policy named `name`, or of none with NO_POLICY;
+    None when no active policy has that name."""
+    membership = Membership()
+    if name == NO_POLICY:
+        return membership.users_filter(None)
+    found = next((matcher.policy for matcher in membership.matchers if matcher.policy.name == name), None)
+    return None if found is None else membership.users_filter(found)
+
+
+def _object_id_text(text: str) -> bool:
+    return ObjectId.is_valid(text) and str(ObjectId(text)) == text
+
+
+def _none_of(filters: list[dict]) -> dict:
+    return {"$nor": filters} if filters else {}
+
+
+def _and(first: dict, second: dict) -> dict:
+    return {"$and": [first, second]} if second else first
 
 
 def _group_members(names: set[str]) -> dict[str, set[str]]:

@@ -82,6 +82,9 @@ class Policy(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        if self.name.strip().lower() == "none":
+            # Lists filter by policy name, and "none" there means the users no policy reaches.
+            raise ValidationError({"name": '"none" is reserved for the users no policy reaches.'})
         if self.action not in self.Action.values:
             return  # the field's own validation says so
         if self.cap_credits is not None and self.action != self.Action.ADD:
@@ -122,7 +125,8 @@ class Policy(models.Model):
 
     @property
     def domain_list(self) -> list[str]:
-        return [domain.lower().lstrip("@") for domain in _lines(self.email_domains)]
+        domains = (line.lower().lstrip("@") for line in _lines(self.email_domains))
+        return [domain for domain in domains if domain]  # a bare "@" names no domain
 
     @property
     def email_list(self) -> list[str]:

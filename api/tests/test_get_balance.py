@@ -30,6 +30,7 @@ def test_it_answers_with_the_prs_fields_first(client, read_key, alice):
         },
         "available": 20_000,
         "held": 0,
+        "policy": None,
     }
 
 

@@ -49,6 +49,7 @@ def test_it_pages_through_every_balance_once(client, read_key, five_users):
         },
         "available": 1_000_000,
         "held": 0,
+        "policy": None,
     }
     emails = [user["email"] for user in all_pages(client, read_key, limit=2)]
     assert emails == [f"user{i}@example.com" for i in range(5)]

@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "audit": {"librechat", "web", "tenancy", "ledger", "balances"},
     "requests_app": {"librechat", "web", "tenancy", "ledger", "balances", "outbox"},
     "analytics": {"librechat", "web", "tenancy"},
-    "api": {"librechat", "web", "tenancy", "ledger", "analytics"},
+    "api": {"librechat", "web", "tenancy", "ledger", "analytics", "policies"},
     "policies": {"librechat", "web", "tenancy", "ledger", "balances"},
     "selfservice": {
         "librechat",
