@@ -1,7 +1,8 @@
 """Test session set-up: a real MongoDB wire server for LibreChat's collections.
 
 By default a SecantusDB server is started in memory for the session; set MONGO_TEST_URI to
-use a real MongoDB instead (its `test_LibreChat` database is created and dropped).
+use a real MongoDB instead (its `test_LibreChat` database is created and dropped). Under
+pytest-xdist each worker has its own server, or its own database (`test_LibreChat_gw0`, ...).
 """
 
 import os
@@ -28,6 +29,13 @@ def pytest_configure(config):
     # Browser assertions wait for the page (a click returns before the next page has loaded);
     # a loaded CI machine can take longer than Playwright's 5 s default.
     expect.set_options(timeout=15_000)
+    if (
+        config.pluginmanager.hasplugin("xdist")
+        and config.getoption("numprocesses")
+        and not hasattr(config, "workerinput")
+    ):
+        return  # the xdist controller runs no tests: its workers start their own servers
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
     uri = os.environ.get("MONGO_TEST_URI")
     if not uri:
         port = free_port()
@@ -40,7 +48,7 @@ def pytest_configure(config):
         default.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.mkdtemp(prefix="balancemgr-test-"), "db.sqlite3")
     # Settings are already loaded, so the alias itself is repointed (an env var is too late).
     settings.DATABASES["librechat"]["HOST"] = uri
-    settings.DATABASES["librechat"]["NAME"] = "LibreChat"
+    settings.DATABASES["librechat"]["NAME"] = f"LibreChat_{worker}" if worker else "LibreChat"
     settings.MONGO_URI = uri
 
 

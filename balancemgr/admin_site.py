@@ -18,14 +18,15 @@ SECTIONS = [
     ("Alerts", [("alerts", "ThresholdState"), ("alerts", "ScheduledRun")]),
     ("API keys", [("api", "ApiKey")]),
 ]  # fmt: skip
-# Pages that are not a model's list, shown in a section to those with the permission.
+# Pages that are not a model's list, shown in a section to those with the permission:
+# (title, URL name, permission, whether it shows staff limited to some tenants only their tenants).
 PAGES = {
-    "History": [("LibreChat credits rows", "admin:audit_librechat_credits", "audit.view_balancechange")],
+    "History": [("LibreChat credits rows", "admin:audit_librechat_credits", "audit.view_balancechange", False)],
     "Analytics": [
-        ("Overview", "analytics:overview", "analytics.view_analytics"),
-        ("Users", "analytics:users", "analytics.view_analytics"),
-        ("Models", "analytics:models", "analytics.view_analytics"),
-        ("Agents", "analytics:agents", "analytics.view_analytics"),
+        ("Overview", "analytics:overview", "analytics.view_analytics", True),
+        ("Users", "analytics:users", "analytics.view_analytics", True),
+        ("Models", "analytics:models", "analytics.view_analytics", True),
+        ("Agents", "analytics:agents", "analytics.view_analytics", True),
     ],
 }
 # In "System", Django's staff accounts must not read as LibreChat's users.
@@ -77,8 +78,8 @@ def sections(request, app_dict: dict) -> list[dict]:
         entries = [models.pop(member) for member in members if member in models]
         entries += [
             {"name": title, "object_name": title.replace(" ", ""), "admin_url": reverse(url_name), "view_only": True}
-            for title, url_name, permission in PAGES.get(name, [])
-            if request.user.has_perm(permission)
+            for title, url_name, permission, tenant_scoped in PAGES.get(name, [])
+            if request.user.has_perm(permission) and (tenant_scoped or not is_limited(request))
         ]
         if entries:
             found.append(_section(name, entries))

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 @pytest.fixture
 def usage(mongo):
     when = timezone.now() - timedelta(hours=2)
-    for email, tenant_id, tokens in (("ann@acme.example", "acme", 1000), ("gus@globex.example", "globex", 4000)):
+    for email, tenant_id, tokens in (("ann@acme.example", "acme", 100_000), ("gus@globex.example", "globex", 400_000)):
         user_id = create_user(email, 1_000_000, tenant_id=tenant_id)
         conversation(user_id, when, f"c-{tenant_id}")
         spend(user_id, when, tokens=tokens, rate=1.0, conversation_id=f"c-{tenant_id}")
@@ -36,9 +36,9 @@ def test_the_users_page_and_overview_filter_by_tenant(viewer_client, usage):
     assert 'name="tenant"' in body and '<option value="globex" selected>' in body
     overview = viewer_client.get(reverse("analytics:overview"), {"period": "24h", "tenant": "acme"})
     assert overview.status_code == 200
-    assert "$0.0010" in overview.content.decode()  # acme's 1,000 credits, not globex's 4,000
+    assert "$0.10" in overview.content.decode()  # acme's 100,000 credits, not globex's 400,000
     everyone = viewer_client.get(reverse("analytics:overview"), {"period": "24h"})
-    assert "$0.0050" in everyone.content.decode()
+    assert "$0.50" in everyone.content.decode()
 
 
 def test_installs_without_tenants_show_no_tenant_choice(viewer_client, mongo):

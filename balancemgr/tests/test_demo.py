@@ -52,6 +52,7 @@ def demo(tmp_path_factory):
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group, so that a failed test leaves no server behind
         )
     try:
         deadline = time.monotonic() + 120
@@ -61,7 +62,7 @@ def demo(tmp_path_factory):
         yield process, web_port, mongo_port, tmp_path
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_the_printed_command_line_runs_management_commands_against_the_running_demo_and_its_readme_user(demo):
