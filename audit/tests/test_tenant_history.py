@@ -1,5 +1,8 @@
 """The history by tenant: each change records its user's tenant; staff limited to a tenant see only its changes."""
 
+import csv
+import io
+
 import pytest
 
 from ledger.changes import Kind, Target, change_one
@@ -48,3 +51,9 @@ def test_a_limited_staff_account_sees_only_its_tenants_changes(viewer_client, dj
     exported = b"".join(viewer_client.get(f"{HISTORY}export.csv").streaming_content).decode()
     assert "ann@acme.example" in exported and "gus@globex.example" not in exported
     assert "lone@example.com" not in exported
+
+
+def test_the_history_export_names_each_changes_tenant(admin_client, changes):
+    exported = b"".join(admin_client.get(f"{HISTORY}export.csv").streaming_content).decode()
+    rows = {row["email"]: row["tenant"] for row in csv.DictReader(io.StringIO(exported))}
+    assert rows == {"ann@acme.example": "acme", "gus@globex.example": "globex", "lone@example.com": ""}
