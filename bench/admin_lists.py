@@ -82,7 +82,7 @@ def main() -> None:
     # The admin action on "all users matching" in the LibreChat users list, as an operator runs it.
     user_ids = list(LibreChatUser.objects.values_list("id", flat=True))
     action = {"action": "top_up", "select_across": "1", "index": "0", "_selected_action": str(user_ids[0])}
-    chosen = {**action, "step": "choose", "batch_id": "bench", "preset": "1000000"}
+    chosen = {**action, "step": "choose", "batch_id": "bench", "amount_preset": "1000000"}
     review = client.post("/admin/balances/librechatuser/", chosen).content.decode()
     review_token = re.search(r'name="review_token" value="([^"]+)"', review).group(1)
     applied = {**chosen, "step": "apply", "confirm_count": str(len(user_ids)), "review_token": review_token}
