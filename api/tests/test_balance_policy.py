@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.tests.conftest import GET_BALANCE, USERS, assert_error
+from api.tests.conftest import GET_BALANCE, USERS, assert_error, issue_key
 from librechat.testing import create_user
 from policies.tests.helpers import make_policy
 
@@ -65,3 +65,13 @@ def test_an_unknown_or_paused_policy_is_refused_with_a_reason(client, read_key, 
     for name in ["Paused", "No such policy"]:
         body = assert_error(get(client, read_key, USERS, policy=name), 400, "unknown_policy")
         assert repr(name) in body["detail"]
+
+
+def test_a_tenant_limited_key_filtered_by_policy_lists_only_its_tenants_members(client, mongo):
+    make_policy("Users", priority=20, roles="USER")
+    create_user("ann@acme.example", 1_000, tenant_id="acme")
+    create_user("gus@globex.example", 2_000, tenant_id="globex")
+    acme_key = issue_key("acme-reports", ["read"], tenants="acme")
+    response = get(client, acme_key, USERS, policy="Users")
+    assert response.status_code == 200
+    assert [(user["email"], user["policy"]) for user in response.json()["users"]] == [("ann@acme.example", "Users")]
