@@ -14,7 +14,7 @@ completionTokens, cacheReadTokens, cacheWriteTokens, requests}.
 
 - `summary` -> {period, ...measures, inputTokens, activeUsers, conversations, creditsGranted,
   creditsGrantedCost, grants}   (creditsGranted in credits, net of any lowering; grants = rows)
-- `top_users` -> [{userId, email, name, ...measures, conversations, balance, daysLeft}]
+- `top_users` -> [{userId, email, name, tenant, ...measures, conversations, balance, daysLeft}]
   (balance in credits as LibreChat stores it, null without a balance document; odd stored values
   such as strings stay as they are for the page to show as invalid; daysLeft null when nothing was
   spent or the balance is not a number)
@@ -132,6 +132,7 @@ def top_users(period: Period, limit: int = 10) -> list[dict]:
                 "userId": row["user_id"],
                 "email": user.email if user else None,
                 "name": user.name if user else None,
+                "tenant": user.tenant_id if user else None,
                 **_measures_json(row),
                 "conversations": conversations.get(row["user_id"], 0),
                 "balance": balance,

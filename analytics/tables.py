@@ -134,8 +134,11 @@ def timeseries_table(points: list[dict], bucket: str) -> Table:
 
 
 def users_table(rows: list[dict]) -> Table:
+    # The tenant only in installs with tenants: a column no row fills would only take room.
+    tenant = [Column("tenant", "tenant")] if any(row.get("tenant") for row in rows) else []
     columns = [
         Column("email", "email", link=_user_url),
+        *tenant,
         MEASURES[0],
         count_column("balance (credits)", "balance"),
         Column("days until empty", "daysLeft", _days, numeric=True),

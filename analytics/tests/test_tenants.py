@@ -41,6 +41,17 @@ def test_the_users_page_and_overview_filter_by_tenant(viewer_client, usage):
     assert "$0.50" in everyone.content.decode()
 
 
+def test_the_users_page_shows_each_users_tenant(viewer_client, usage):
+    users = viewer_client.get(reverse("analytics:users"), {"period": "24h"})
+    assert users.status_code == 200
+    table = users.context["tables"][0]
+    assert "tenant" in [column.key for column in table.columns]
+    assert {row["email"]: row["tenant"] for row in table.rows} == {
+        "ann@acme.example": "acme",
+        "gus@globex.example": "globex",
+    }
+
+
 def test_installs_without_tenants_show_no_tenant_choice(viewer_client, mongo):
     create_user("plain@example.com", 1_000)
     assert 'name="tenant"' not in viewer_client.get(reverse("analytics:overview")).content.decode()
