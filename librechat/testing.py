@@ -1,6 +1,7 @@
 """Helpers for tests: LibreChat documents written with raw pymongo, exactly as LibreChat stores them."""
 
 import io
+import time
 
 from bson import ObjectId
 
@@ -64,3 +65,16 @@ def log_in_in_browser(page, base_url: str, next_path: str, *, group: str | None 
     page.fill("#id_username", username)
     page.fill("#id_password", "correct horse")
     page.click("input[type=submit]")
+
+
+def wait_for_chart(page, element_id: str, timeout_seconds: float = 10) -> None:
+    """Wait until Chart.js has drawn on the canvas `element_id`; fails the test after the timeout."""
+    import pytest
+
+    # Polled from Python: page.wait_for_function evaluates its predicate with eval() inside the
+    # page, which our CSP (script-src 'self', no unsafe-eval) rightly refuses.
+    deadline = time.monotonic() + timeout_seconds
+    while not page.evaluate("(id) => document.getElementById(id)?.chart !== undefined", element_id):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the chart {element_id} was not drawn within {timeout_seconds} s")
+        page.wait_for_timeout(100)

@@ -1,6 +1,5 @@
 """A viewer opens the usage Overview in headless Chromium and the chart is drawn from our static files."""
 
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,21 +9,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from analytics.testing import conversation, spend
-from librechat.testing import create_user, log_in_in_browser
+from librechat.testing import create_user, log_in_in_browser, wait_for_chart
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 # Git-ignored: screenshots to look at after a run.
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-output" / "analytics"
-
-
-def wait_for_the_chart(page, timeout_seconds: float = 10) -> None:
-    # Polls from Python: page.wait_for_function evaluates its predicate with eval() inside the
-    # page, which our CSP (script-src 'self', no unsafe-eval) rightly refuses.
-    deadline = time.monotonic() + timeout_seconds
-    while not page.evaluate("() => document.getElementById('analytics-chart')?.chart !== undefined"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the chart was not drawn within {timeout_seconds} s")
-        page.wait_for_timeout(100)
 
 
 def test_the_overview_draws_its_chart(page, live_server, mongo):
@@ -37,7 +26,7 @@ def test_the_overview_draws_its_chart(page, live_server, mongo):
         spend(alice, when, token_type="completion", tokens=5_000 * (day + 1), rate=10.0, conversation_id=f"c{day}")
     page.set_viewport_size({"width": 1280, "height": 1000})
     log_in_in_browser(page, live_server.url, "/admin/analytics/%3Fperiod%3D7d", group="viewer", username="vera")
-    wait_for_the_chart(page)
+    wait_for_chart(page, "analytics-chart")
 
     drawn = page.evaluate(
         """() => {
@@ -67,7 +56,7 @@ def test_the_overview_draws_its_chart(page, live_server, mongo):
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/admin/analytics/?period=7d")
-    wait_for_the_chart(page)
+    wait_for_chart(page, "analytics-chart")
     page.screenshot(path=str(SCREENSHOTS / "overview-390px.png"), full_page=True)
     page.goto(f"{live_server.url}/admin/analytics/users/?period=7d")
     page.screenshot(path=str(SCREENSHOTS / "users-390px.png"), full_page=True)

@@ -1,7 +1,6 @@
 """The home page in headless Chromium at a desktop and a phone width: no console error (CSP included),
 no sideways scrolling, the week's chart drawn; screenshots go to test-output/balancemgr/ (git-ignored)."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,22 +12,13 @@ from alerts.models import WorkerHeartbeat
 from analytics.rollup import refresh_usage
 from analytics.testing import grant, spend
 from ledger.models import ChangeBatch
-from librechat.testing import create_user, log_in_in_browser
+from librechat.testing import create_user, log_in_in_browser, wait_for_chart
 from policies.models import Policy
 from requests_app.models import CreditRequest
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "balancemgr"
 SIZES = {"1400": (1400, 900), "390": (390, 844)}
-
-
-def wait_for_the_chart(page, timeout_seconds: float = 10) -> None:
-    # Polled from Python: wait_for_function would eval() in the page, which our CSP refuses.
-    deadline = time.monotonic() + timeout_seconds
-    while not page.evaluate("() => document.getElementById('home-week-chart')?.chart !== undefined"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the chart was not drawn within {timeout_seconds} s")
-        page.wait_for_timeout(100)
 
 
 def test_the_home_page_fits_a_desktop_and_a_phone_without_errors(page, live_server, mongo):
@@ -53,7 +43,7 @@ def test_the_home_page_fits_a_desktop_and_a_phone_without_errors(page, live_serv
         page.goto(f"{live_server.url}/admin/")
         expect(page.locator("#home-today")).to_contain_text("Credit requests waiting")
         expect(page.locator("#home-upcoming")).to_contain_text("Policy “Monthly allowance”")
-        wait_for_the_chart(page)
+        wait_for_chart(page, "home-week-chart")
         page.screenshot(path=str(SCREENSHOTS / f"home-{name}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"scrolls sideways at {width} px"
     assert problems == []

@@ -1,6 +1,5 @@
 """A LibreChat user signs in from the mailed link and reads the statement in headless Chromium, at 1400 and 390 px."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 
 from analytics.testing import agent, conversation, spend
 from librechat import documents
-from librechat.testing import create_user
+from librechat.testing import create_user, wait_for_chart
 from selfservice.tests.conftest import LINK_PATTERN, mails_to
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
@@ -20,15 +19,6 @@ SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "selfservice"
 def shoot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-
-
-def wait_for_the_chart(page, timeout_seconds: float = 10) -> None:
-    # Polled from Python: wait_for_function evaluates inside the page, which our CSP refuses.
-    deadline = time.monotonic() + timeout_seconds
-    while not page.evaluate("() => document.getElementById('usage-chart')?.chart !== undefined"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the chart was not drawn within {timeout_seconds} s")
-        page.wait_for_timeout(100)
 
 
 def test_a_user_signs_in_from_the_mail_and_reads_the_statement(page, live_server, mongo, settings):
@@ -72,13 +62,13 @@ def test_a_user_signs_in_from_the_mail_and_reads_the_statement(page, live_server
     expect(page.locator("#available")).to_have_text("4,130,000 ($4.13)")
     expect(page.locator("#usage-agents")).to_contain_text("Thesis writer")
     expect(page.locator("#credits-given")).to_contain_text("auto-refill")
-    wait_for_the_chart(page)
+    wait_for_chart(page, "usage-chart")
     assert page.evaluate("document.getElementById('usage-chart').chart.data.datasets[0].data.length") in (7, 8)
     shoot(page, "statement-1400px")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/me/?days=30")
-    wait_for_the_chart(page)
+    wait_for_chart(page, "usage-chart")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
     shoot(page, "statement-390px")
 
