@@ -14,6 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connections
+from django.test import TestCase
+from django.test.testcases import connections_support_savepoints, connections_support_transactions
 from playwright.sync_api import expect, sync_playwright
 from pymongo.errors import InvalidOperation
 
@@ -50,6 +52,24 @@ def pytest_configure(config):
     settings.DATABASES["librechat"]["HOST"] = uri
     settings.DATABASES["librechat"]["NAME"] = f"LibreChat_{worker}" if worker else "LibreChat"
     settings.MONGO_URI = uri
+
+
+# MongoDB's alias has no transactions (atomic() is a no-op there), and one such database makes
+# Django's TestCase flush all of `default` after each test (half a second, for most of the suite).
+# Roll back `default` as usual instead; the `mongo` fixture empties LibreChat's collections itself.
+# A test that runs the worker (it closes connections) or calls the WSGI app itself says transaction=True.
+_every_database_name = TestCase._databases_names.__func__
+
+
+def _databases_but_librechat(cls, include_mirrors=True):
+    return [alias for alias in _every_database_name(cls, include_mirrors) if alias != "librechat"]
+
+
+TestCase._databases_names = classmethod(_databases_but_librechat)
+TestCase._databases_support_transactions = classmethod(
+    lambda cls: connections_support_transactions(cls._databases_names())
+)
+TestCase._databases_support_savepoints = classmethod(lambda cls: connections_support_savepoints(cls._databases_names()))
 
 
 def pytest_unconfigure(config):

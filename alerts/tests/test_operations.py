@@ -100,6 +100,7 @@ def test_a_silent_worker_is_alerted_once_and_sent_at_once(mongo, settings):
     assert message.status == Message.Status.SENT  # sent by the scheduler: the worker that sends mail is gone
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_worker_runs_the_heartbeat_the_scheduler_asks_for(mongo):
     run_due()
     run_due()

@@ -218,6 +218,7 @@ def test_the_import_page_lists_only_the_columns_read_and_links_a_sample(operator
 
 
 @override_settings(BACKGROUND_BATCH_MIN_USERS=3)
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_large_file_is_read_and_applied_in_the_worker_with_a_progress_page(operator_client, mongo):
     users = [create_user(f"u{i}@example.com", 0) for i in range(3)]
     text = "email,amount\n" + "".join(f"u{i}@example.com,{i + 1}000\n" for i in range(3))
@@ -249,6 +250,7 @@ def test_the_csv_import_is_offered_on_the_balances_list(operator_client, people)
 
 
 @override_settings(BACKGROUND_BATCH_MIN_USERS=1)
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_mongo_gone_while_the_worker_reads_the_file_is_a_message_not_a_stuck_page(operator_client, people, request):
     waiting = upload(operator_client, "email,amount\nalice@example.com,5\n")
     request.getfixturevalue("unreachable_mongo")

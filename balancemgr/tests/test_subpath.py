@@ -84,6 +84,7 @@ def test_static_files_are_linked_and_served_under_the_prefix(client):
 @override_settings(
     WEBHOOK_SECRET="subpath-secret", NOTIFY_TO=["ann@example.com"], WEBHOOK_BASE_URL=f"https://chat.example.com{PREFIX}"
 )
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_public_page_and_its_signed_links_work_under_the_prefix(client, mongo):
     from django.core import mail
 

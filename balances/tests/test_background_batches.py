@@ -24,6 +24,7 @@ def batch_page(client, batch):
 
 
 @override_settings(BACKGROUND_BATCH_MIN_USERS=3)
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_large_action_is_queued_and_the_worker_applies_it(operator_client, three_users):
     _, fields = review(operator_client, USERS, "top_up", three_users, amount_preset="1000000")
     response = post_action(operator_client, USERS, "top_up", three_users, step="apply", **fields)
@@ -41,6 +42,7 @@ def test_a_large_action_is_queued_and_the_worker_applies_it(operator_client, thr
     assert "3 applied, 0 failed, 0 remaining" in done and 'http-equiv="refresh"' not in done
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_worker_resumes_batches_interrupted_before_the_end(operator_client, three_users):
     batch = ChangeBatch.objects.create(batch_id="killed", kind="add", amount_credits=7, source="admin", actor="op")
     for user in three_users:

@@ -44,6 +44,7 @@ def test_it_never_shows_the_body_and_cannot_be_edited(admin_client):
     assert message.subject == "Credit request"
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_resend_queues_the_message_again(admin_client):
     message = queue("credit_request.admin")
     Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED, attempts=8, last_error="SMTP down")

@@ -52,6 +52,7 @@ def test_it_sends_both_parts_once(settings):
     assert message.sent_at is not None
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_worker_command_sends_it():
     message = queue()
     call_command("ledger_worker", batch=True, verbosity=0)
@@ -59,6 +60,7 @@ def test_the_worker_command_sends_it():
     assert message.status == Status.SENT and len(mail.outbox) == 1
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_rolled_back_transaction_queues_nothing():
     with pytest.raises(RuntimeError), transaction.atomic():
         queue()
@@ -107,6 +109,7 @@ def test_a_message_claimed_by_another_worker_is_left_to_it():
     assert send_due_messages() == 0 and mail.outbox == []
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_resend_sends_a_sent_or_failed_message_again(broken_smtp, settings):
     message = queue()
     Message.objects.filter(pk=message.pk).update(status=Status.FAILED, attempts=3, last_error="boom")

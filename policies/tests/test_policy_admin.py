@@ -156,6 +156,7 @@ def test_switching_auto_refill_off_needs_a_post_and_the_permission(viewer_client
 
 
 @override_settings(BACKGROUND_BATCH_MIN_USERS=1)
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_large_run_now_is_queued_and_the_worker_applies_it(operator_client, alice):
     policy = make_policy(action="top_up_to", amount_credits=5_000_000)
     review = operator_client.get(f"{POLICIES}{policy.pk}/run-now/")

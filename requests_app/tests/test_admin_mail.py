@@ -14,7 +14,7 @@ from requests_app.mail import notify_admins
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import ADMINS, link_parts, links_in, outbox_to, pending_request, run_worker, submit
 
-pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ def test_admin_approve_refuses_bad_amounts(operator_client, alice, settings):
     assert credit_request.status == "pending" and credits_of(alice) == 20_000
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_admin_reject_records_the_reason_and_tells_the_requester(operator_client, alice):
     credit_request = pending_request(user_id=alice)
     response = act(operator_client, "reject", [credit_request], step="decide", note="not this month")
@@ -96,6 +97,7 @@ def test_a_decided_request_is_left_alone_with_a_message(operator_client, alice):
     assert credits_of(alice) == 20_000
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_failed_credit_stays_approved_and_retry_credits_once(operator_client, alice, mongo):
     mongo.balances.update_one({"user": alice}, {"$set": {"tokenCredits": "broken"}})
     credit_request = pending_request(user_id=alice)
@@ -160,6 +162,7 @@ def test_an_interrupted_crediting_can_be_retried_once_it_is_clearly_stuck(operat
     assert credit_request.crediting == "credited" and credits_of(alice) == 5_020_000
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_deciding_a_request_by_link_closes_its_duplicates_so_the_queue_credits_once(client, operator_client, alice):
     mailed, *duplicates = [pending_request(user_id=alice) for _ in range(3)]
     assert [r.is_duplicate for r in (mailed, *duplicates)] == [False, True, True]

@@ -199,6 +199,7 @@ def test_with_login_required_the_signed_in_operator_is_recorded_as_the_decider(
     assert ChangeBatch.objects.get(batch_id=credit_request.batch_id).actor == "operator"
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_requester_is_told_about_the_approval(client, alice, credit_request):
     client.post(approve_url(credit_request))
     run_worker()

@@ -31,6 +31,7 @@ def test_it_shows_the_form_without_login(client, settings):
     assert "style=" not in page and "<script" not in page
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_it_stores_a_request_and_mails_each_admin(client, alice):
     response = submit(client, amount_wished="5,000,000")
     assert response.status_code == 302 and response["Location"] == "/request/sent/"
@@ -47,12 +48,14 @@ def test_it_stores_a_request_and_mails_each_admin(client, alice):
     assert "What happens next" in client.get(response["Location"]).content.decode()
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_it_lowercases_the_email(client, alice):
     submit(client, email="  Alice@Example.COM ")
     run_worker()
     assert CreditRequest.objects.get().librechat_user_id == str(alice)
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_unknown_emails_get_the_same_answer_and_are_stored_but_not_mailed(client, mongo):
     response = submit(client, email="nobody@example.com")
     assert response.status_code == 302 and response["Location"] == "/request/sent/"
@@ -77,6 +80,7 @@ def test_a_known_and_an_unknown_email_cost_the_page_the_same_work(client, alice)
     assert work_of_one_post("alice@example.com")[2:] == (0, 0), "nothing queued or sent in the request itself"
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_second_request_while_one_is_pending_is_a_duplicate_and_not_mailed(client, alice):
     submit(client)
     run_worker()
@@ -88,6 +92,7 @@ def test_a_second_request_while_one_is_pending_is_a_duplicate_and_not_mailed(cli
     assert mail.outbox == []
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_strangers_pending_request_does_not_silence_the_owners(client, alice):
     submit(client, reason="give me money", meta={"REMOTE_ADDR": "192.0.2.66"})
     response = submit(client, reason="thesis runs", meta={"REMOTE_ADDR": "192.0.2.1"})
@@ -100,6 +105,7 @@ def test_a_strangers_pending_request_does_not_silence_the_owners(client, alice):
     assert "Other pending requests for this email: 1" in owners_mail.body
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_of_two_requests_sent_at_the_same_moment_only_one_is_mailed(client, alice, monkeypatch):
     # The other worker stored its request after this one checked for a pending request.
     monkeypatch.setattr(intake, "has_pending_request", lambda email, client_ip: False)
@@ -195,6 +201,7 @@ def test_it_limits_requests_per_email_from_one_address(client, alice, settings):
     assert CreditRequest.objects.count() == 1
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_strangers_cannot_use_up_the_owners_allowance(client, alice, settings):
     settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 3
     stranger = {"REMOTE_ADDR": "192.0.2.66"}
@@ -223,6 +230,7 @@ def test_with_a_trusted_proxy_it_uses_the_address_the_proxy_added(client, alice,
     assert RateLimitWindow.objects.filter(key="request-ip:198.51.100.7").exists()
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_an_unreachable_librechat_database_does_not_lose_the_request(client, unreachable_mongo):
     response = submit(client)
     assert response.status_code == 302 and response["Location"] == "/request/sent/"

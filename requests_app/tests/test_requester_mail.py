@@ -8,7 +8,7 @@ from requests_app import decisions
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import pending_request, run_worker
 
-pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 ADMIN = CreditRequest.Channel.ADMIN
 
 

@@ -8,7 +8,7 @@ from librechat.testing import create_user, credits_of
 from requests_app.models import CreditRequest
 from requests_app.tests.conftest import ADMINS, run_worker, submit
 
-pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 
 
 def test_the_mailed_approve_link_credits_the_user(client, mongo, smtp_server):

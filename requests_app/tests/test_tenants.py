@@ -30,6 +30,7 @@ def approve(client, credit_request):
     return client.post(QUEUE, {**data, "step": "decide", "amount_preset": "custom", "amount": "500"})
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_an_identified_request_keeps_its_users_tenant(client, people):
     submit(client, email="ann@acme.example")
     submit(client, email="nobody@example.com")

@@ -46,6 +46,7 @@ def test_german_form_errors(client, mongo):
     assert "Der Betrag muss eine ganze Zahl" in page
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_sign_in_mail_is_in_the_askers_language(client, alice):
     ask_for_link(client, "alice@example.com", **GERMAN)
     ask_for_link(client, "nobody@example.com", **GERMAN)
@@ -57,12 +58,14 @@ def test_the_sign_in_mail_is_in_the_askers_language(client, alice):
     assert note.subject == "LibreChat-Credits: kein Konto gefunden"
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_statement_in_german(client, alice):
     sign_in(client, "alice@example.com")
     page = client.get("/me/?days=30", **GERMAN).content.decode()
     assert "Reserviert für laufende Anfragen" in page and "30 Tage" in page and "Automatische Aufladung" in page
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_decision_mail_follows_the_language_of_the_request(client, alice):
     sign_in(client, "alice@example.com")
     client.post("/me/request/", {"reference": "J", "amount_wished": "2,000,000", "reason": "x"}, **GERMAN)

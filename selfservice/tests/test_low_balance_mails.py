@@ -19,6 +19,7 @@ def alert_settings(settings):
     settings.ALERT_DIGEST_HOUR_UTC = 24
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_user_stops_and_restarts_their_low_balance_mails_from_the_statement(client, mongo):
     alice = create_user("alice@example.com", 1_100_000)
     sign_in(client, "alice@example.com")

@@ -14,7 +14,7 @@ from selfservice import signin
 from selfservice.models import SignInLink, StatementSession
 from selfservice.tests.conftest import ask_for_link, link_in, mails_to, sign_in
 
-pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 
 
 @pytest.fixture
@@ -109,7 +109,6 @@ def test_a_link_stops_working_when_the_account_changes_its_email(client, alice, 
     assert StatementSession.objects.count() == 0
 
 
-@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_link_opened_twice_at_once_signs_in_once(alice):
     ask_for_link(Client(), "alice@example.com")
     path = link_in(mails_to("alice@example.com")[0])

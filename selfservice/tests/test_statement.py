@@ -21,7 +21,7 @@ from selfservice import signin
 from selfservice.statement import next_refill_at
 from selfservice.tests.conftest import sign_in
 
-pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from librechat.testing import create_user
 from selfservice import signin
 from selfservice.tests.conftest import mails_to
 
-pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
+pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 PREFIX = "/balance-manager"
 
 

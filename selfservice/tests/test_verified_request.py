@@ -13,6 +13,7 @@ def plain_text(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_signed_in_request_is_verified_mailed_approved_and_shown(client, mongo, smtp_server):
     alice = create_user("alice@example.com", 20_000)
     assert ask_for_link(client, "alice@example.com").status_code == 302
@@ -61,6 +62,7 @@ def test_the_request_form_needs_a_session(client, mongo):
     assert CreditRequest.objects.count() == 0
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_a_bad_amount_is_shown_on_the_statement(client, mongo):
     create_user("alice@example.com", 20_000)
     sign_in(client, "alice@example.com")
@@ -70,6 +72,7 @@ def test_a_bad_amount_is_shown_on_the_statement(client, mongo):
     assert CreditRequest.objects.count() == 0
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_requests_from_the_statement_are_rate_limited_per_email(client, mongo, settings):
     settings.REQUEST_RATE_LIMIT_PER_EMAIL_PER_HOUR = 1
     create_user("alice@example.com", 20_000)
@@ -81,6 +84,7 @@ def test_requests_from_the_statement_are_rate_limited_per_email(client, mongo, s
     assert CreditRequest.objects.count() == 1
 
 
+@pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 def test_the_admin_queue_shows_and_filters_verified_requests(client, admin_client, mongo):
     create_user("alice@example.com", 20_000)
     sign_in(client, "alice@example.com")
