@@ -1,4 +1,8 @@
+from datetime import UTC, datetime
+
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from librechat.credits import CREDITS_PER_USD, format_credits_and_usd
@@ -34,6 +38,17 @@ def credits_usd(amount_credits: object) -> str:
     if amount_credits is None:
         return gettext("no balance")
     return format_credits_and_usd(amount_credits)
+
+
+@register.filter
+def moment(value: datetime) -> SafeString:
+    """A point in time in UTC, marked up for statement.js to show in the reader's own time zone."""
+    in_utc = value.astimezone(UTC)
+    return format_html(
+        '<time class="moment" datetime="{}">{} UTC</time>',
+        in_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        in_utc.strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 @register.filter

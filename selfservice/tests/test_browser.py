@@ -1,6 +1,6 @@
 """A LibreChat user signs in from the mailed link and reads the statement in headless Chromium, at 1400 and 390 px."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -8,9 +8,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from analytics.testing import agent, conversation, spend
+from ledger.changes import Kind, Target, change_one
 from librechat import documents
 from librechat.testing import create_user, wait_for_chart
-from selfservice.tests.conftest import LINK_PATTERN, mails_to
+from selfservice import signin
+from selfservice.tests.conftest import LINK_PATTERN, mails_to, sign_in
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "selfservice"
@@ -80,3 +82,26 @@ def test_a_user_signs_in_from_the_mail_and_reads_the_statement(page, live_server
     expect(page.locator("#id_email")).to_be_visible()
     page.goto(link)
     expect(page.locator("h1")).to_have_text("Dieser Link wurde bereits verwendet")
+
+
+def test_times_show_in_the_readers_own_time_zone(page, live_server, client, mongo):
+    dave = create_user(
+        "dave@example.com",
+        10_000,
+        autoRefillEnabled=True,
+        refillAmount=2_000_000,
+        refillIntervalValue=30,
+        refillIntervalUnit="days",
+        lastRefill=datetime(2026, 11, 20, 8, 30, tzinfo=UTC),
+    )
+    change_one(Target(dave, "dave@example.com"), kind=Kind.ADD, amount_credits=5, source="cli", actor="ops")
+    sign_in(client, "dave@example.com")
+    cookie = client.cookies[signin.COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": "Europe/Berlin"})
+
+    page.goto(f"{live_server.url}/me/")
+
+    expect(page.locator("#next-refill time")).to_have_text("2026-12-20 09:30 GMT+1")
+    expect(page.locator("#next-refill time")).to_have_attribute("title", "2026-12-20 08:30 UTC")
+    expect(page.locator("#credits-given time")).not_to_contain_text("UTC")

@@ -83,6 +83,7 @@ def test_it_shows_auto_refill_and_the_next_refill_as_librechat_computes_it(clien
     page = statement(client)
     assert "every 30 days" in page and "2,000,000 ($2.00)" in page
     assert text_of(page, "next-refill") == "2026-12-20 08:30 UTC"
+    assert '<time class="moment" datetime="2026-12-20T08:30:00Z">' in page, "statement.js shows it in the reader's zone"
 
 
 def test_next_refill_follows_javascript_month_arithmetic():

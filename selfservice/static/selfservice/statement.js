@@ -1,6 +1,23 @@
-// The statement's usage chart: cost per day. A static file (no inline script) for a self-only CSP.
+// The statement's usage chart (cost per day) and its times in the reader's own zone.
+// A static file (no inline script) for a self-only CSP; without it the page shows UTC.
 (function () {
   "use strict";
+
+  function showLocalTimes() {
+    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23", timeZoneName: "short"
+    });
+    document.querySelectorAll("time.moment[datetime]").forEach(function (element) {
+      var when = new Date(element.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var part = {};
+      format.formatToParts(when).forEach(function (p) { part[p.type] = p.value; });
+      element.title = element.textContent;
+      element.textContent = part.year + "-" + part.month + "-" + part.day + " " + part.hour + ":" +
+        part.minute + " " + part.timeZoneName;
+    });
+  }
 
   function drawChart() {
     var canvas = document.getElementById("usage-chart");
@@ -27,5 +44,8 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", drawChart);
+  document.addEventListener("DOMContentLoaded", function () {
+    showLocalTimes();
+    drawChart();
+  });
 })();
