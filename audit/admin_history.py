@@ -150,9 +150,15 @@ class BalanceChangeAdmin(
 
 @admin.register(RefillChange)
 class RefillChangeAdmin(
-    ListTitleMixin, SearchAsYouTypeMixin, OverflowSafeListMixin, CsvExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    ListTitleMixin,
+    TenantScopedAdminMixin,
+    SearchAsYouTypeMixin,
+    OverflowSafeListMixin,
+    CsvExportMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
-    """Edits of users' auto-refill settings (written by the balance page)."""
+    """Edits of users' auto-refill settings (written by the balance page), by the tenant each recorded."""
 
     list_display = ["changed_at", "user", "change", "actor"]
     list_filter = ["field_name", "actor", ChangedFromFilter, ChangedToFilter]
@@ -167,13 +173,17 @@ class RefillChangeAdmin(
         "actor",
         "email",
         "librechat_user_id",
+        "tenant",
         "field_name",
         "before_value",
         "after_value",
     ]
 
     def export_row(self, refill_change) -> dict:
-        return {column: getattr(refill_change, column) for column in self.export_columns}
+        return {
+            column: refill_change.tenant_id if column == "tenant" else getattr(refill_change, column)
+            for column in self.export_columns
+        }
 
     @admin.display(description="email and user id", ordering="email")
     def user(self, refill_change):

@@ -82,6 +82,7 @@ class RefillForm(forms.ModelForm):
                 field_name=Balance._meta.get_field(name).db_column,
                 before_value=_as_text(self.initial.get(name)),
                 after_value=_as_text(self.cleaned_data.get(name)),
+                tenant_id=balance.tenant_id or "",
             )
             for name in self.changed_data
             if name in self.Meta.fields

@@ -219,6 +219,8 @@ class RefillChange(models.Model):
     field_name = models.CharField(max_length=40)
     before_value = models.TextField(blank=True)
     after_value = models.TextField(blank=True)
+    # The user's LibreChat tenant at the time, for staff limited to some tenants ("" without one).
+    tenant_id = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         db_table = "audit_refillchange"
@@ -226,6 +228,7 @@ class RefillChange(models.Model):
         indexes = [
             models.Index(fields=["librechat_user_id", "changed_at"], name="refill_user_changed"),
             models.Index(fields=["email", "changed_at"], name="refill_email_changed"),
+            models.Index(fields=["tenant_id", "changed_at"], name="refill_tenant_changed"),
         ]
 
     def __str__(self) -> str:

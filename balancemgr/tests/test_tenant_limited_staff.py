@@ -14,7 +14,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "librechat"])
 
 WHOLE_INSTALL_PAGES = [
     "/admin/audit/changebatch/",
-    "/admin/audit/refillchange/",
     "/admin/audit/importrow/",
     "/admin/audit/importrow/import/",
     "/admin/audit/balancechange/librechat-credits/",
@@ -27,6 +26,7 @@ SCOPED_PAGES = [
     "/admin/balances/librechatuser/",
     "/admin/balances/transaction/",
     "/admin/audit/balancechange/",
+    "/admin/audit/refillchange/",
     "/admin/requests_app/creditrequest/",
     "/admin/analytics/",
     "/admin/analytics/users/",
