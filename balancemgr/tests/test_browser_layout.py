@@ -141,6 +141,8 @@ def layout_problems(page, name: str, key_selector: str | None, width: int) -> li
             problems.append(
                 f"{name} @{width}: key column {key_selector} at x={box['x']:.0f}..{box['x'] + box['width']:.0f}"
             )
+    if overlapping := page.evaluate(OVERLAPPING_ROW_BUTTONS):
+        problems.append(f"{name} @{width}: row buttons drawn over each other: {overlapping}")
     if width > PHONE_WIDTH:
         clipped = page.evaluate(CLIPPED_BOXES)
         if clipped:
@@ -158,6 +160,14 @@ CLIPPED_BOXES = """() => [...document.querySelectorAll("#content div, #content t
   .filter((box) => ["auto", "scroll", "hidden"].includes(getComputedStyle(box).overflowX))
   .filter((box) => box.scrollWidth > box.clientWidth + 1)
   .map((box) => `${box.tagName.toLowerCase()}.${box.className} ${box.scrollWidth} > ${box.clientWidth} px`)"""
+# A row's buttons (Top up and Set, Approve and Reject) that cover each other.
+OVERLAPPING_ROW_BUTTONS = """() => [...document.querySelectorAll("#result_list tr")].flatMap((row) => {
+  const boxes = [...row.querySelectorAll(".row-button")].map((button) => [button, button.getBoundingClientRect()]);
+  return boxes.flatMap(([a, boxA], i) => boxes.slice(i + 1)
+    .filter(([, boxB]) => boxA.left < boxB.right && boxB.left < boxA.right
+      && boxA.top < boxB.bottom && boxB.top < boxA.bottom)
+    .map(([b]) => `${a.textContent} / ${b.textContent}`));
+})"""
 # Whether the list still fits with one more column of the given width (the row actions to come).
 # The right edge a key column must not pass: the screen's, or its scroll box's when it is in one.
 VISIBLE_RIGHT = """(element) => {
@@ -236,5 +246,12 @@ def test_every_admin_page_fits_the_screen_without_console_errors(page, live_serv
     expect(page.locator("p.plan")).to_be_visible()
     problems.extend(layout_problems(page, "import-preview", "table.import-preview .column-amount", width))
     problems.extend(f"import-preview @{width}: console: {error}" for error in errors)
+
+    if width > PHONE_WIDTH:  # with Django's sidebar open too, the widest list shows every column
+        page.goto(live_server.url + reverse("admin:balances_balance_changelist"))
+        page.click("#toggle-nav-sidebar")
+        expect(page.locator("#nav-sidebar")).to_be_visible()
+        key = f"#result_list .column-{KEY_COLUMNS['balances.balance']}"
+        problems.extend(layout_problems(page, "balances-balance-sidebar", key, width))
 
     assert not problems, "\n".join(problems)
