@@ -33,8 +33,7 @@ def user_link(user_id: str, email: str) -> str:
     return format_html('<a href="{}">{}</a><br><small>{}</small>', url, email, user_id)
 
 
-@admin.register(BalanceChange)
-class BalanceChangeAdmin(
+class JournalAdmin(
     ListTitleMixin,
     TenantScopedAdminMixin,
     SearchAsYouTypeMixin,
@@ -43,6 +42,11 @@ class BalanceChangeAdmin(
     ReadOnlyAdminMixin,
     admin.ModelAdmin,
 ):
+    """A list of the ledger's journal: read-only, by the tenant each row recorded, searched as typed, exported."""
+
+
+@admin.register(BalanceChange)
+class BalanceChangeAdmin(JournalAdmin):
     """The place an operator looks first: who changed whose balance, when, by how much and why.
 
     Filtered by the tenant each change recorded (`tenant_id`, blank before tenants were recorded).
@@ -149,15 +153,7 @@ class BalanceChangeAdmin(
 
 
 @admin.register(RefillChange)
-class RefillChangeAdmin(
-    ListTitleMixin,
-    TenantScopedAdminMixin,
-    SearchAsYouTypeMixin,
-    OverflowSafeListMixin,
-    CsvExportMixin,
-    ReadOnlyAdminMixin,
-    admin.ModelAdmin,
-):
+class RefillChangeAdmin(JournalAdmin):
     """Edits of users' auto-refill settings (written by the balance page), by the tenant each recorded."""
 
     list_display = ["changed_at", "user", "change", "actor"]

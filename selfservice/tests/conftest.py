@@ -1,8 +1,11 @@
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+
+from librechat.testing import create_user
 
 LINK_PATTERN = re.compile(r"https?://\S+/me/link/[^/\s]+/")
 
@@ -47,3 +50,16 @@ def sign_in(client, email: str) -> None:
     ask_for_link(client, email)
     response = client.post(link_in(mails_to(email)[-1]))
     assert response.status_code == 302
+
+
+def refilling_user(email: str):
+    """A user refilled 2,000,000 credits every 30 days, last on 2026-11-20 08:30 UTC."""
+    return create_user(
+        email,
+        10_000,
+        autoRefillEnabled=True,
+        refillAmount=2_000_000,
+        refillIntervalValue=30,
+        refillIntervalUnit="days",
+        lastRefill=datetime(2026, 11, 20, 8, 30, tzinfo=UTC),
+    )

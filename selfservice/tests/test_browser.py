@@ -1,6 +1,6 @@
 """A LibreChat user signs in from the mailed link and reads the statement in headless Chromium, at 1400 and 390 px."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,7 +12,7 @@ from ledger.changes import Kind, Target, change_one
 from librechat import documents
 from librechat.testing import create_user, wait_for_chart
 from selfservice import signin
-from selfservice.tests.conftest import LINK_PATTERN, mails_to, sign_in
+from selfservice.tests.conftest import LINK_PATTERN, mails_to, refilling_user, sign_in
 
 pytestmark = [pytest.mark.django_db(databases=["default", "librechat"], transaction=True), pytest.mark.browser]
 SCREENSHOTS = django_settings.BASE_DIR / "test-output" / "selfservice"
@@ -85,15 +85,7 @@ def test_a_user_signs_in_from_the_mail_and_reads_the_statement(page, live_server
 
 
 def test_times_show_in_the_readers_own_time_zone(page, live_server, client, mongo):
-    dave = create_user(
-        "dave@example.com",
-        10_000,
-        autoRefillEnabled=True,
-        refillAmount=2_000_000,
-        refillIntervalValue=30,
-        refillIntervalUnit="days",
-        lastRefill=datetime(2026, 11, 20, 8, 30, tzinfo=UTC),
-    )
+    dave = refilling_user("dave@example.com")
     change_one(Target(dave, "dave@example.com"), kind=Kind.ADD, amount_credits=5, source="cli", actor="ops")
     sign_in(client, "dave@example.com")
     cookie = client.cookies[signin.COOKIE_NAME]

@@ -19,7 +19,7 @@ from policies.models import Policy
 from requests_app.models import CreditRequest
 from selfservice import signin
 from selfservice.statement import next_refill_at
-from selfservice.tests.conftest import sign_in
+from selfservice.tests.conftest import refilling_user, sign_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "librechat"], transaction=True)
 
@@ -69,16 +69,7 @@ def test_a_user_without_a_balance_document_is_told_so(client, mongo):
 
 
 def test_it_shows_auto_refill_and_the_next_refill_as_librechat_computes_it(client, mongo):
-    last = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
-    create_user(
-        "dave@example.com",
-        10_000,
-        autoRefillEnabled=True,
-        refillAmount=2_000_000,
-        refillIntervalValue=30,
-        refillIntervalUnit="days",
-        lastRefill=last,
-    )
+    refilling_user("dave@example.com")
     sign_in(client, "dave@example.com")
     page = statement(client)
     assert "every 30 days" in page and "2,000,000 ($2.00)" in page
